@@ -1,0 +1,84 @@
+using FhirCare.FhirFacade.Rest;
+using FhirCare.FhirFacade.Rest.Interactions;
+using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Storage.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace FhirCare.FhirFacade;
+
+/// <summary>Host wiring: configuration, services and the middleware pipeline. Nothing else lives here.</summary>
+public static class Hosting
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static void AddFhirCare(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["HTTP_PORTS"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        var services = builder.Services;
+        services.Configure<FhirOptions>(config.GetSection("Fhir"));
+        services.Configure<SearchOptions>(config.GetSection("Search"));
+        services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SearchOptions>>().Value);
+        var maxBytes = config.GetValue<long?>("Fhir:MaxRequestBytes") ?? new FhirOptions().MaxRequestBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBytes + 1);
+
+        var provider = config["Storage:Provider"] ?? "Sqlite";
+        switch (provider)
+        {
+            case "Sqlite":
+                services.Configure<SqliteOptions>(config.GetSection("Storage:Sqlite"));
+                services.AddSingleton<IFhirStore, SqliteFhirStore>();
+                break;
+            default:
+                throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite");
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SearchParameterRegistry>();
+        services.AddSingleton<IndexExtractor>();
+        services.AddSingleton<SearchQueryParser>();
+        services.AddSingleton<ResourceBody>();
+        services.AddSingleton<VersionedWrites>();
+        services.AddSingleton<ConditionalMatch>();
+        services.AddSingleton<BaseUrl>();
+        services.AddSingleton<Capabilities>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<UnexpectedExceptionHandler>();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o => o.SwaggerDoc("v1", new() { Title = "FhirCare FHIR R4 API", Version = "v1" }));
+    }
+
+    public static void UseFhirCare(this WebApplication app)
+    {
+        app.UseFhirErrors();
+        app.UseSwagger();
+        app.UseSwaggerUI();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapFhir();
+        // Warm the registry (compiles ~1,500 FHIRPath expressions) before the first request, not during it.
+        app.Services.GetRequiredService<SearchParameterRegistry>();
+        app.Services.GetRequiredService<IFhirStore>();
+    }
+}
+
+/// <summary>Ready when the store answers a query.</summary>
+public sealed class StoreHealthCheck(IFhirStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            return await store.IsReadyAsync(ct) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The store did not answer");
+        }
+        catch (Exception e)
+        {
+            return HealthCheckResult.Unhealthy("The store failed", e);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace FhirCare.FhirFacade.Rest;
+
+/// <summary>The "Fhir" configuration section.</summary>
+public sealed class FhirOptions
+{
+    /// <summary>The largest request body accepted, in bytes; larger bodies get 413.</summary>
+    public long MaxRequestBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The base URL used in Location headers and fullUrls; empty: taken from each request.</summary>
+    public string? BaseUrl { get; set; }
+}

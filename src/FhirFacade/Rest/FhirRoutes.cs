@@ -1,0 +1,35 @@
+using FhirCare.FhirFacade.Rest.Interactions;
+using Hl7.Fhir.Model;
+using TypeLevel = Hl7.Fhir.Model.CapabilityStatement.TypeRestfulInteraction;
+using SystemLevel = Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction;
+
+namespace FhirCare.FhirFacade.Rest;
+
+/// <summary>The route table: every FHIR endpoint, one line each (http.html#summary). Grep here first.</summary>
+public static class FhirRoutes
+{
+    public static void MapFhir(this IEndpointRouteBuilder app)
+    {
+        var fhir = app.MapGroup("").WithTags("FHIR");
+        fhir.MapGet("/metadata", Capabilities.HandleAsync).WithSummary("CapabilityStatement").WithName("capabilities");
+        fhir.MapGet("/_history", History.SystemAsync).WithSummary("System history").WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.HistorySystem));
+
+        fhir.MapGet("/{type}", SearchInteraction.HandleAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
+        fhir.MapPost("/{type}/_search", SearchInteraction.HandleAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();
+        fhir.MapPost("/{type}", Create.HandleAsync).WithSummary("Create (If-None-Exist: conditional create)").WithMetadata(new FhirInteraction(TypeLevel.Create));
+        fhir.MapPut("/{type}", Update.HandleConditionalAsync).WithSummary("Conditional update");
+        fhir.MapDelete("/{type}", Delete.HandleConditionalAsync).WithSummary("Conditional delete");
+        fhir.MapGet("/{type}/_history", History.TypeAsync).WithSummary("Type history").WithMetadata(new FhirInteraction(TypeLevel.HistoryType));
+
+        fhir.MapGet("/{type}/{id}", Read.HandleAsync).WithSummary("Read").WithMetadata(new FhirInteraction(TypeLevel.Read));
+        fhir.MapPut("/{type}/{id}", Update.HandleAsync).WithSummary("Update or update-as-create (If-Match)").WithMetadata(new FhirInteraction(TypeLevel.Update));
+        fhir.MapPatch("/{type}/{id}", Patch.HandleAsync).WithSummary("JSON Patch or FHIRPath Patch").WithMetadata(new FhirInteraction(TypeLevel.Patch));
+        fhir.MapDelete("/{type}/{id}", Delete.HandleAsync).WithSummary("Delete (keeps history)").WithMetadata(new FhirInteraction(TypeLevel.Delete));
+        fhir.MapGet("/{type}/{id}/_history", History.InstanceAsync).WithSummary("Instance history").WithMetadata(new FhirInteraction(TypeLevel.HistoryInstance));
+        fhir.MapGet("/{type}/{id}/_history/{vid}", VRead.HandleAsync).WithSummary("Read a version").WithMetadata(new FhirInteraction(TypeLevel.Vread));
+    }
+
+    /// <summary>Paths that are not FHIR endpoints and answer errors as ProblemDetails instead of OperationOutcome.</summary>
+    public static bool IsFhirPath(PathString path) =>
+        !path.StartsWithSegments("/health") && !path.StartsWithSegments("/swagger");
+}

@@ -1,0 +1,78 @@
+using FhirCare.FhirFacade.Search;
+using Hl7.Fhir.Model;
+
+namespace FhirCare.FhirFacade.Rest.Interactions;
+
+/// <summary>Marks an endpoint as a FHIR interaction, so the CapabilityStatement is derived from what is really mapped.</summary>
+public sealed record FhirInteraction(CapabilityStatement.TypeRestfulInteraction? TypeLevel = null, CapabilityStatement.SystemRestfulInteraction? SystemLevel = null);
+
+/// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
+public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, IHostEnvironment environment)
+{
+    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, environment));
+
+    public static Task HandleAsync(HttpContext context, Capabilities capabilities) =>
+        FhirResponses.WriteResourceAsync(context, (CapabilityStatement)capabilities._statement.Value.DeepCopy(), 200, ResponseShape.From(context.Request));
+
+    public CapabilityStatement Statement => _statement.Value;
+
+    private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, IHostEnvironment environment)
+    {
+        var mapped = endpoints.Endpoints.Select(e => e.Metadata.GetMetadata<FhirInteraction>()).OfType<FhirInteraction>().ToList();
+        var typeLevel = mapped.Select(m => m.TypeLevel).OfType<CapabilityStatement.TypeRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
+        var systemLevel = mapped.Select(m => m.SystemLevel).OfType<CapabilityStatement.SystemRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
+        var version = typeof(Capabilities).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
+        var rest = new CapabilityStatement.RestComponent
+        {
+            Mode = CapabilityStatement.RestfulCapabilityMode.Server,
+            Documentation = "FhirCare REST API. Resources are versioned; deletes keep history; conditional operations resolve criteria strictly.",
+            Interaction = systemLevel.Select(i => new CapabilityStatement.SystemInteractionComponent { Code = i }).ToList(),
+        };
+        foreach (var type in ResourceTypes.Served.Order(StringComparer.Ordinal))
+        {
+            var parameters = registry.For(type).OrderBy(p => p.Code, StringComparer.Ordinal).ToList();
+            rest.Resource.Add(new CapabilityStatement.ResourceComponent
+            {
+                Type = type,
+                Profile = ModelInfo.CanonicalUriForFhirCoreType(type).Value,
+                Interaction = typeLevel.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
+                Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
+                ReadHistory = true,
+                UpdateCreate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
+                ConditionalCreate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Create),
+                ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
+                ConditionalUpdate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
+                ConditionalDelete = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Delete)
+                    ? CapabilityStatement.ConditionalDeleteStatus.Single
+                    : CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+                ReferencePolicy = [CapabilityStatement.ReferenceHandlingPolicy.Literal, CapabilityStatement.ReferenceHandlingPolicy.Logical],
+                SearchParam = parameters.Select(p => new CapabilityStatement.SearchParamComponent
+                {
+                    Name = p.Code,
+                    Definition = p.Url,
+                    Type = p.Type,
+                }).ToList(),
+            });
+        }
+
+        return new CapabilityStatement
+        {
+            Id = "fhircare",
+            Url = "https://fhircare.org/fhir/CapabilityStatement/fhircare",
+            Name = "FhirCare",
+            Title = "FhirCare FHIR R4 server",
+            Status = PublicationStatus.Active,
+            Experimental = environment.IsDevelopment(),
+            Date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd"),
+            Publisher = "FhirCare",
+            Kind = CapabilityStatementKind.Instance,
+            Software = new CapabilityStatement.SoftwareComponent { Name = "FhirCare", Version = version },
+            Implementation = new CapabilityStatement.ImplementationComponent { Description = "FhirCare care-coordination FHIR server" },
+            FhirVersion = FHIRVersion.N4_0_1,
+            Format = ["application/fhir+json", "application/fhir+xml", "json", "xml"],
+            PatchFormat = ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
+            Rest = [rest],
+        };
+    }
+}

@@ -1,0 +1,36 @@
+using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Storage;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace FhirCare.FhirFacade.Rest.Interactions;
+
+/// <summary>
+/// Resolves the criteria of conditional create/update/delete. Criteria are parsed strictly: an unknown parameter
+/// is a 400, never silently dropped (dropping it would widen the match).
+/// </summary>
+public sealed class ConditionalMatch(SearchQueryParser parser, IFhirStore store)
+{
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(string type, string criteria, string source, CancellationToken ct)
+    {
+        var query = criteria;
+        var question = query.IndexOf('?');
+        if (question >= 0) query = query[(question + 1)..];
+        var parameters = QueryHelpers.ParseQuery(query)
+            .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? "")))
+            .Where(kv => kv.Key is not ("_format" or "_pretty" or "_summary" or "_elements"))
+            .ToList();
+        if (parameters.Count == 0)
+            throw FhirException.BadRequest($"The {source} criteria are empty: a conditional interaction needs search parameters", source);
+        ParsedSearch parsed;
+        try
+        {
+            parsed = parser.Parse(type, parameters, strict: true);
+        }
+        catch (SearchParseException e)
+        {
+            throw FhirException.BadRequest($"{source}: {e.Message}", e.Parameter ?? source);
+        }
+        var page = await store.SearchAsync(parsed.Query with { Count = 2, Offset = 0, Sort = [], Total = TotalMode.None }, ct);
+        return page.Matches;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Hl7.Fhir.Model;
+
+namespace FhirCare.FhirFacade.Rest;
+
+/// <summary>The resource types served on REST endpoints, and the rules for ids (datatypes.html#id).</summary>
+public static partial class ResourceTypes
+{
+    /// <summary>Every concrete R4 resource type except Parameters, which has no REST endpoint.</summary>
+    public static readonly FrozenSet<string> Served = ModelInfo.SupportedResources
+        .Where(t => ModelInfo.GetTypeForFhirType(t) is { IsAbstract: false } && t != "Parameters")
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    public static string Require(string type) =>
+        Served.Contains(type)
+            ? type
+            : throw FhirException.Of(404, OperationOutcome.IssueType.NotSupported, $"'{type}' is not a resource type this server serves");
+
+    public static string RequireId(string id) =>
+        IdPattern().IsMatch(id)
+            ? id
+            : throw FhirException.BadRequest($"'{id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)", "id");
+
+    [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
+    private static partial Regex IdPattern();
+}

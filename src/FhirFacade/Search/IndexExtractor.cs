@@ -1,0 +1,43 @@
+using FhirCare.FhirFacade.Search.Parameters;
+using Hl7.Fhir.FhirPath;
+using Hl7.Fhir.Model;
+
+namespace FhirCare.FhirFacade.Search;
+
+/// <summary>Evaluates every registered search parameter of a resource's type once, when the resource is written.</summary>
+public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<IndexExtractor> logger)
+{
+    public IReadOnlyList<IndexValue> Extract(Resource resource)
+    {
+        var values = new List<IndexValue>(32);
+        var root = resource.ToPocoNode();
+        var context = new FhirEvaluationContext();
+        foreach (var p in registry.For(resource.TypeName))
+        {
+            if (p.Compiled is null) continue;
+            try
+            {
+                foreach (var node in p.Compiled(root, context))
+                    Add(p, node.Poco, values);
+            }
+            catch (Exception e) when (e is InvalidOperationException or InvalidCastException or FormatException or ArgumentException)
+            {
+                logger.LogDebug(e, "Search parameter {Param} could not be evaluated on {Type}/{Id}", p.IndexKey, resource.TypeName, resource.Id);
+            }
+        }
+        return values;
+    }
+
+    private static void Add(SearchParameterDefinition p, Base value, List<IndexValue> into)
+    {
+        switch (p.Type)
+        {
+            case SearchParamType.String: StringParameter.Extract(p.IndexKey, value, into); break;
+            case SearchParamType.Token: TokenParameter.Extract(p.IndexKey, value, into); break;
+            case SearchParamType.Reference: ReferenceParameter.Extract(p.IndexKey, value, into); break;
+            case SearchParamType.Date: DateParameter.Extract(p.IndexKey, value, into); break;
+            case SearchParamType.Number or SearchParamType.Quantity: NumberParameter.Extract(p.IndexKey, value, into); break;
+            case SearchParamType.Uri: UriParameter.Extract(p.IndexKey, value, into); break;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using FhirCare.FhirFacade.Search.Expressions;
+using Hl7.Fhir.Model;
+
+namespace FhirCare.FhirFacade.Search.Parameters;
+
+/// <summary>Reference search (search.html#reference): id, Type/id, absolute URL, :Type; chaining is parsed by the query parser.</summary>
+public static class ReferenceParameter
+{
+    public static void Extract(string param, Base value, List<IndexValue> into)
+    {
+        switch (value)
+        {
+            case ResourceReference r when r.Reference is { Length: > 0 } reference:
+                if (reference.StartsWith('#')) return;
+                var (type, id) = Split(reference);
+                into.Add(new ReferenceIndexValue(param, type, id, type is null ? reference : null));
+                break;
+            case PrimitiveType { ObjectValue: string canonical } when canonical.Length > 0:
+                into.Add(new ReferenceIndexValue(param, null, null, canonical));
+                break;
+        }
+    }
+
+    public static SearchExpression Parse(string param, string? modifier, string value)
+    {
+        if (modifier is not null && Hl7.Fhir.Model.ModelInfo.IsKnownResource(modifier))
+            return new ReferenceCondition(param, modifier, value.Contains('/') ? Split(value).Id ?? value : value, null);
+        if (modifier is not null)
+            throw new SearchParseException($"The modifier ':{modifier}' is not supported on reference parameters");
+        var (type, id) = Split(value);
+        if (type is not null) return new ReferenceCondition(param, type, id, null);
+        if (value.Contains("://") || value.StartsWith("urn:", StringComparison.Ordinal))
+            return new ReferenceCondition(param, null, null, value);
+        return new ReferenceCondition(param, null, value, null);
+    }
+
+    /// <summary>Type and id of a relative reference "Type/id" or ".../Type/id[/_history/n]"; (null, null) for anything else.</summary>
+    internal static (string? Type, string? Id) Split(string reference)
+    {
+        var path = reference;
+        var history = path.IndexOf("/_history/", StringComparison.Ordinal);
+        if (history >= 0) path = path[..history];
+        var slash = path.LastIndexOf('/');
+        if (slash <= 0) return (null, null);
+        var prev = path.LastIndexOf('/', slash - 1);
+        var type = path[(prev + 1)..slash];
+        var id = path[(slash + 1)..];
+        if (!Hl7.Fhir.Model.ModelInfo.IsKnownResource(type) || id.Length == 0) return (null, null);
+        // An absolute reference to another server stays a URL; relative (or ours, made relative by the caller) splits.
+        if (prev >= 0 && reference.Contains("://")) return (null, null);
+        return (type, id);
+    }
+}

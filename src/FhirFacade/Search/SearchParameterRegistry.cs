@@ -1,0 +1,104 @@
+using System.Collections.Frozen;
+using Hl7.Fhir.FhirPath;
+using Hl7.Fhir.Model;
+using Hl7.FhirPath;
+using Hl7.FhirPath.Expressions;
+using Hl7.Fhir.Utility;
+
+namespace FhirCare.FhirFacade.Search;
+
+/// <summary>
+/// Every search parameter the server supports, per resource type: the R4 definitions shipped with the Firely SDK
+/// (their shared multi-type expressions split per type) plus the resource-level ones the SDK lacks.
+/// Index extraction, the query parser and the CapabilityStatement all read from here, so nothing is claimed that
+/// is not indexed.
+/// </summary>
+public sealed class SearchParameterRegistry
+{
+    /// <summary>Parameter types this server indexes and queries. Composite and special ones are not supported yet.</summary>
+    private static readonly FrozenSet<SearchParamType> Supported = new[]
+    {
+        SearchParamType.String, SearchParamType.Token, SearchParamType.Reference, SearchParamType.Date,
+        SearchParamType.Number, SearchParamType.Quantity, SearchParamType.Uri,
+    }.ToFrozenSet();
+
+    private readonly FrozenDictionary<string, FrozenDictionary<string, SearchParameterDefinition>> _byType;
+
+    public SearchParameterRegistry()
+    {
+        var compiler = new FhirPathCompiler(new SymbolTable().AddStandardFP().AddFhirExtensions());
+        var byType = new Dictionary<string, Dictionary<string, SearchParameterDefinition>>();
+        foreach (var type in ModelInfo.SupportedResources)
+            byType[type] = ResourceLevel(type, compiler).ToDictionary(p => p.Code);
+
+        foreach (var sp in ModelInfo.SearchParameters)
+        {
+            if (sp.Resource is null || sp.Code is null || sp.Expression is null || !Supported.Contains(sp.Type)) continue;
+            if (!byType.TryGetValue(sp.Resource, out var parameters) || parameters.ContainsKey(sp.Code)) continue;
+            var expression = ExpressionFor(sp.Resource, sp.Expression);
+            if (expression.Length == 0) continue;
+            parameters[sp.Code] = new SearchParameterDefinition
+            {
+                ResourceType = sp.Resource,
+                Code = sp.Code,
+                Url = sp.Url ?? $"http://hl7.org/fhir/SearchParameter/{sp.Resource}-{sp.Code}",
+                Type = sp.Type,
+                Expression = expression,
+                Targets = sp.Target?.Select(t => t.GetLiteral()).ToArray() ?? [],
+                Compiled = compiler.Compile(expression),
+            };
+        }
+        _byType = byType.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenDictionary());
+    }
+
+    public IReadOnlyCollection<SearchParameterDefinition> For(string resourceType) =>
+        _byType.TryGetValue(resourceType, out var p) ? p.Values : [];
+
+    public SearchParameterDefinition? Find(string resourceType, string code) =>
+        _byType.TryGetValue(resourceType, out var p) && p.TryGetValue(code, out var d) ? d : null;
+
+    private static IEnumerable<SearchParameterDefinition> ResourceLevel(string type, FhirPathCompiler compiler)
+    {
+        SearchParameterDefinition Make(string code, SearchParamType kind, string path) => new()
+        {
+            ResourceType = type,
+            Code = code,
+            Url = $"http://hl7.org/fhir/SearchParameter/Resource-{code.TrimStart('_')}",
+            Type = kind,
+            Expression = path.Length == 0 ? "" : $"{type}.{path}",
+            Compiled = path.Length == 0 ? null : compiler.Compile($"{type}.{path}"),
+        };
+        yield return Make("_id", SearchParamType.Token, "");
+        yield return Make("_lastUpdated", SearchParamType.Date, "");
+        yield return Make("_tag", SearchParamType.Token, "meta.tag");
+        yield return Make("_profile", SearchParamType.Uri, "meta.profile");
+        yield return Make("_security", SearchParamType.Token, "meta.security");
+        yield return Make("_source", SearchParamType.Uri, "meta.source");
+    }
+
+    /// <summary>
+    /// Keeps the parts of a shared expression ("Patient.birthDate | Person.birthDate") that start at
+    /// <paramref name="type"/>. Splits only on top-level '|' so unions inside functions stay whole.
+    /// </summary>
+    internal static string ExpressionFor(string type, string expression)
+    {
+        var parts = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i <= expression.Length; i++)
+        {
+            if (i < expression.Length)
+            {
+                var c = expression[i];
+                if (c is '(' or '[') depth++;
+                else if (c is ')' or ']') depth--;
+                if (c != '|' || depth != 0) continue;
+            }
+            var part = expression[start..i].Trim();
+            start = i + 1;
+            var head = part.TrimStart('(');
+            if (head.StartsWith(type + ".", StringComparison.Ordinal) || head == type)
+                parts.Add(part);
+        }
+        return string.Join(" | ", parts);
+    }
+}

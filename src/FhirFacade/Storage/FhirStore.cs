@@ -1,0 +1,64 @@
+using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Search.Expressions;
+
+namespace FhirCare.FhirFacade.Storage;
+
+/// <summary>
+/// The storage seam: versioned resources, history, atomic multi-resource writes and index-backed search.
+/// Every backend (SQLite now, Cosmos later) implements exactly this; nothing backend-specific leaks above it.
+/// </summary>
+public interface IFhirStore
+{
+    /// <summary>The current version of a resource (a tombstone if its last version is a delete), or null if it never existed.</summary>
+    ValueTask<StoredResource?> ReadAsync(string type, string id, CancellationToken ct);
+
+    ValueTask<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken ct);
+
+    /// <summary>
+    /// Writes all of <paramref name="writes"/> atomically, or none of them. Each write names the version it expects to
+    /// replace (0: the resource must not exist yet); a mismatch throws <see cref="VersionConflictException"/>.
+    /// </summary>
+    Task CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct);
+
+    Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct);
+
+    Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct);
+
+    Task<bool> IsReadyAsync(CancellationToken ct);
+}
+
+/// <summary>One stored version. <see cref="Json"/> is the resource exactly as served (empty for a delete).</summary>
+public sealed record StoredResource(
+    string Type, string Id, int Version, DateTimeOffset LastUpdated, bool Deleted, ReadOnlyMemory<byte> Json)
+{
+    public string ETag => $"W/\"{Version}\"";
+}
+
+/// <summary>A new version to store: its JSON already carries the id, versionId and lastUpdated.</summary>
+public sealed record ResourceWrite(
+    string Type, string Id, int Version, int ExpectedCurrentVersion, DateTimeOffset LastUpdated, bool Deleted,
+    ReadOnlyMemory<byte> Json, IReadOnlyList<IndexValue> Index);
+
+public sealed class VersionConflictException(string type, string id, int expected, int actual)
+    : Exception($"{type}/{id} is at version {actual}, not {expected}")
+{
+    public string Type { get; } = type;
+    public string Id { get; } = id;
+    public int Expected { get; } = expected;
+    public int Actual { get; } = actual;
+}
+
+public enum HistoryLevel { System, Type, Instance }
+
+/// <summary>History, newest first. <see cref="Before"/> is the keyset cursor of the page.</summary>
+public sealed record HistoryQuery(
+    HistoryLevel Level, string? Type, string? Id, DateTimeOffset? Since, DateTimeOffset? At, int Count,
+    HistoryCursor? Before);
+
+/// <summary>Where a history page ends: the last entry's (lastUpdated, sequence).</summary>
+public sealed record HistoryCursor(long LastUpdatedTicks, long Sequence);
+
+public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, HistoryCursor? Next, long? Total);
+
+/// <summary>One page of matches; <see cref="HasMore"/> says whether a next page exists.</summary>
+public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, bool HasMore, long? Total);

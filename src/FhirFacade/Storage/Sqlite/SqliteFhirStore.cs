@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Text;
+using FhirCare.FhirFacade.Search;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace FhirCare.FhirFacade.Storage.Sqlite;
+
+public sealed class SqliteOptions
+{
+    /// <summary>The database file; created with its folder on first start.</summary>
+    public string Path { get; set; } = "data/fhircare.db";
+
+    /// <summary>SQLite's synchronous mode: FULL fsyncs the WAL on every commit (durable across power loss).</summary>
+    public string Synchronous { get; set; } = "FULL";
+}
+
+/// <summary>The embedded store: one SQLite file in WAL mode, a single group-committing writer, pooled readers.</summary>
+public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
+{
+    private const string SelectColumns = "r.type, r.id, v.version, v.last_updated, v.deleted, v.json";
+
+    private readonly string _connectionString;
+    private readonly string _synchronous;
+    private readonly SqliteGroupCommitWriter _writer;
+    private readonly ConcurrentBag<ReadConnection> _readers = [];
+
+    public SqliteFhirStore(IOptions<SqliteOptions> options)
+    {
+        var path = System.IO.Path.GetFullPath(options.Value.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        _synchronous = options.Value.Synchronous.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA" or "OFF"
+            ? options.Value.Synchronous.ToUpperInvariant()
+            : throw new ArgumentException($"Storage:Sqlite:Synchronous must be FULL, NORMAL, EXTRA or OFF, not '{options.Value.Synchronous}'");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+        var writeConnection = SqliteSchema.Open(_connectionString, _synchronous);
+        using (var create = writeConnection.CreateCommand())
+        {
+            create.CommandText = SqliteSchema.Create + $"PRAGMA user_version = {SqliteSchema.Version};";
+            create.ExecuteNonQuery();
+        }
+        _writer = new SqliteGroupCommitWriter(writeConnection);
+    }
+
+    public Task CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct) => _writer.WriteAsync(writes);
+
+    public ValueTask<StoredResource?> ReadAsync(string type, string id, CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            reader.Current.Parameters[0].Value = type;
+            reader.Current.Parameters[1].Value = id;
+            return ValueTask.FromResult(ReadOne(reader.Current));
+        }
+        finally { Return(reader); }
+    }
+
+    public ValueTask<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            reader.Version.Parameters[0].Value = type;
+            reader.Version.Parameters[1].Value = id;
+            reader.Version.Parameters[2].Value = version;
+            return ValueTask.FromResult(ReadOne(reader.Version));
+        }
+        finally { Return(reader); }
+    }
+
+    public Task<HistoryPage> HistoryAsync(HistoryQuery q, CancellationToken ct)
+    {
+        var where = new StringBuilder("1 = 1");
+        var parameters = new List<SqliteParameter>();
+        void Add(string clause, string name, object value) { where.Append(" AND ").Append(clause); parameters.Add(new SqliteParameter(name, value)); }
+
+        if (q.Level != HistoryLevel.System) Add("v.type = $type", "$type", q.Type!);
+        if (q.Level == HistoryLevel.Instance) Add("r.id = $id", "$id", q.Id!);
+        if (q.Since is { } since) Add("v.last_updated >= $since", "$since", since.UtcTicks);
+        if (q.At is { } at)
+            Add("v.version = (SELECT MAX(v2.version) FROM version v2 WHERE v2.rid = v.rid AND v2.last_updated <= $at)", "$at", at.UtcTicks);
+        var filter = where.ToString();
+        if (q.Before is { } cursor)
+        {
+            where.Append(" AND (v.last_updated < $cticks OR (v.last_updated = $cticks AND v.seq < $cseq))");
+            parameters.Add(new SqliteParameter("$cticks", cursor.LastUpdatedTicks));
+            parameters.Add(new SqliteParameter("$cseq", cursor.Sequence));
+        }
+
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = $"""
+                SELECT {SelectColumns}, v.seq FROM version v JOIN resource r ON r.rid = v.rid
+                WHERE {where} ORDER BY v.last_updated DESC, v.seq DESC LIMIT {q.Count + 1}
+                """;
+            cmd.Parameters.AddRange(parameters);
+            var entries = new List<StoredResource>();
+            HistoryCursor? next = null;
+            using (var r = cmd.ExecuteReader())
+            {
+                long lastTicks = 0, lastSeq = 0;
+                while (r.Read())
+                {
+                    if (entries.Count == q.Count) { next = new HistoryCursor(lastTicks, lastSeq); break; }
+                    entries.Add(Materialize(r));
+                    (lastTicks, lastSeq) = (r.GetInt64(3), r.GetInt64(6));
+                }
+            }
+            long? total = null;
+            if (q.Level == HistoryLevel.Instance)
+            {
+                using var count = reader.Connection.CreateCommand();
+                count.CommandText = $"SELECT COUNT(*) FROM version v JOIN resource r ON r.rid = v.rid WHERE {filter}";
+                foreach (var p in parameters.Where(p => p.ParameterName is not ("$cticks" or "$cseq")))
+                    count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
+                total = (long)count.ExecuteScalar()!;
+            }
+            return Task.FromResult(new HistoryPage(entries, next, total));
+        }
+        finally { Return(reader); }
+    }
+
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
+    {
+        var compiled = SqliteSearchCompiler.Compile(query);
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = compiled.Select;
+            cmd.Parameters.AddRange(compiled.Parameters);
+            var matches = new List<StoredResource>();
+            var hasMore = false;
+            using (var r = cmd.ExecuteReader())
+                while (r.Read())
+                {
+                    if (matches.Count == query.Count) { hasMore = query.Count > 0; break; }
+                    matches.Add(Materialize(r));
+                }
+
+            long? total = null;
+            if (query.Total != TotalMode.None || query.Count == 0)
+            {
+                using var count = reader.Connection.CreateCommand();
+                count.CommandText = compiled.Count;
+                foreach (var p in compiled.Parameters) count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
+                total = (long)count.ExecuteScalar()!;
+            }
+            return Task.FromResult(new SearchPage(matches, hasMore, total));
+        }
+        finally { Return(reader); }
+    }
+
+    public Task<bool> IsReadyAsync(CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            return Task.FromResult(Convert.ToInt32(cmd.ExecuteScalar()) == 1);
+        }
+        finally { Return(reader); }
+    }
+
+    private static StoredResource? ReadOne(SqliteCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? Materialize(r) : null;
+    }
+
+    private static StoredResource Materialize(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), new DateTimeOffset(r.GetInt64(3), TimeSpan.Zero), r.GetInt64(4) != 0,
+        (byte[])r.GetValue(5));
+
+    private ReadConnection Rent() => _readers.TryTake(out var c) ? c : new ReadConnection(SqliteSchema.Open(_connectionString, _synchronous));
+
+    private void Return(ReadConnection c) => _readers.Add(c);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        while (_readers.TryTake(out var c)) c.Dispose();
+    }
+
+    /// <summary>A reader connection with its point-read statements prepared once.</summary>
+    private sealed class ReadConnection : IDisposable
+    {
+        public SqliteConnection Connection { get; }
+        public SqliteCommand Current { get; }
+        public SqliteCommand Version { get; }
+
+        public ReadConnection(SqliteConnection connection)
+        {
+            Connection = connection;
+            Current = Prepare($"SELECT {SelectColumns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = $type AND r.id = $id", "$type", "$id");
+            Version = Prepare($"SELECT {SelectColumns} FROM resource r JOIN version v ON v.rid = r.rid WHERE r.type = $type AND r.id = $id AND v.version = $version", "$type", "$id", "$version");
+        }
+
+        private SqliteCommand Prepare(string sql, params string[] names)
+        {
+            var cmd = Connection.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var n in names) cmd.Parameters.Add(new SqliteParameter(n, ""));
+            cmd.Prepare();
+            return cmd;
+        }
+
+        public void Dispose()
+        {
+            Current.Dispose();
+            Version.Dispose();
+            Connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Text;
+using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Search.Expressions;
+using Microsoft.Data.Sqlite;
+
+namespace FhirCare.FhirFacade.Storage.Sqlite;
+
+/// <summary>The SQL for one search: the page query, the count query, and their parameters.</summary>
+internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters);
+
+/// <summary>
+/// Compiles a storage-neutral <see cref="SearchExpression"/> into SQL over the idx_* tables. Every condition becomes a
+/// predicate on a resource row alias (r for the searched type, t/s for chained ones), so conditions nest freely.
+/// </summary>
+internal sealed class SqliteSearchCompiler
+{
+    private const string Columns = "r.type, r.id, v.version, v.last_updated, v.deleted, v.json";
+    private readonly List<SqliteParameter> _parameters = [];
+    private int _aliases;
+
+    public static CompiledSearch Compile(SearchQuery query)
+    {
+        var c = new SqliteSearchCompiler();
+        var where = $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
+        if (query.Filter is not null) where += " AND " + c.Predicate(query.Filter, "r");
+        var order = c.OrderBy(query.Sort);
+        var select = $"""
+            SELECT {Columns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {where} ORDER BY {order} LIMIT {query.Count + 1} OFFSET {query.Offset}
+            """;
+        var count = $"SELECT COUNT(*) FROM resource r WHERE {where}";
+        return new CompiledSearch(select, count, c._parameters);
+    }
+
+    private string Param(object? value)
+    {
+        var name = "$p" + _parameters.Count;
+        _parameters.Add(new SqliteParameter(name, value ?? DBNull.Value));
+        return name;
+    }
+
+    private string Predicate(SearchExpression e, string alias) => e switch
+    {
+        AllOf all => "(" + string.Join(" AND ", all.Operands.Select(o => Predicate(o, alias))) + ")",
+        AnyOf any => "(" + string.Join(" OR ", any.Operands.Select(o => Predicate(o, alias))) + ")",
+        Not not => $"NOT {Predicate(not.Operand, alias)}",
+        IdCondition id => $"{alias}.id IN ({string.Join(", ", id.Ids.Select(i => Param(i)))})",
+        LastUpdatedCondition lu => Range($"{alias}.last_updated", $"{alias}.last_updated", lu.Comparator, lu.Start, lu.End),
+        MissingCondition m => $"{alias}.rid {(m.Missing ? "NOT IN" : "IN")} (SELECT rid FROM {SqliteSchema.TableFor(m.Kind)} WHERE param = {ParamId(m.Param)})",
+        ChainCondition chain => Chain(chain, alias),
+        ReverseChainCondition has => ReverseChain(has, alias),
+        DateCondition { Comparator: Comparator.Ne } d => $"NOT {Predicate(d with { Comparator = Comparator.Eq }, alias)}",
+        NumberCondition { Comparator: Comparator.Ne } n => $"NOT {Predicate(n with { Comparator = Comparator.Eq }, alias)}",
+        _ => $"{alias}.rid IN (SELECT rid FROM {Table(e)} WHERE {Row(e)})",
+    };
+
+    private static string Table(SearchExpression e) => e switch
+    {
+        StringCondition => "idx_string",
+        TokenCondition or TokenTextCondition => "idx_token",
+        ReferenceCondition => "idx_reference",
+        DateCondition => "idx_date",
+        NumberCondition => "idx_number",
+        UriCondition => "idx_uri",
+        _ => throw new NotSupportedException($"No index table for {e.GetType().Name}"),
+    };
+
+    /// <summary>The row condition inside an index table for one value condition.</summary>
+    private string Row(SearchExpression e) => e switch
+    {
+        StringCondition { Match: StringMatch.StartsWith } s =>
+            $"param = {ParamId(s.Param)} AND norm >= {Param(s.Value)} AND norm < {Param(s.Value + '\uffff')}",
+        StringCondition { Match: StringMatch.Exact } s =>
+            $"param = {ParamId(s.Param)} AND norm = {Param(Search.Parameters.StringParameter.Normalize(s.Value))} AND exact = {Param(s.Value)}",
+        StringCondition s => $"param = {ParamId(s.Param)} AND norm LIKE {Param("%" + EscapeLike(s.Value) + "%")} ESCAPE '\\'",
+        TokenCondition t => TokenRow(t),
+        TokenTextCondition t => $"param = {ParamId(t.Param)} AND text LIKE {Param("%" + EscapeLike(t.Value) + "%")} ESCAPE '\\'",
+        ReferenceCondition { Url: { } url } r => $"param = {ParamId(r.Param)} AND url = {Param(url)}",
+        ReferenceCondition r => $"param = {ParamId(r.Param)} AND target_id = {Param(r.TargetId)}"
+                                 + (r.TargetType is null ? "" : $" AND target_type = {Param(r.TargetType)}"),
+        DateCondition d => $"param = {ParamId(d.Param)} AND " + Range("start", "end", d.Comparator, d.Start, d.End),
+        NumberCondition n => NumberRow(n),
+        UriCondition { Match: UriMatch.Exact } u => $"param = {ParamId(u.Param)} AND value = {Param(u.Value)}",
+        UriCondition { Match: UriMatch.Below } u =>
+            $"param = {ParamId(u.Param)} AND (value = {Param(u.Value)} OR value LIKE {Param(EscapeLike(u.Value.TrimEnd('/')) + "/%")} ESCAPE '\\')",
+        UriCondition u => $"param = {ParamId(u.Param)} AND ({Param(u.Value)} = value OR {Param(u.Value)} LIKE (replace(replace(value, '%', '\\%'), '_', '\\_') || '/%') ESCAPE '\\')",
+        _ => throw new NotSupportedException($"Unsupported search condition {e.GetType().Name}"),
+    };
+
+    private string TokenRow(TokenCondition t)
+    {
+        var sql = new StringBuilder($"param = {ParamId(t.Param)}");
+        if (t.Code is not null) sql.Append($" AND code = {Param(t.Code)}");
+        if (t.System is { Length: 0 }) sql.Append(" AND system IS NULL");
+        else if (t.System is not null) sql.Append($" AND system = {Param(t.System)}");
+        return sql.ToString();
+    }
+
+    private string NumberRow(NumberCondition n)
+    {
+        var sql = new StringBuilder($"param = {ParamId(n.Param)} AND ");
+        var (v, lo, hi) = ((double)n.Value, (double)n.Low, (double)n.High);
+        sql.Append(n.Comparator switch
+        {
+            Comparator.Eq => $"low >= {Param(lo)} AND high < {Param(hi)}",
+            Comparator.Gt => $"high > {Param(v)}",
+            Comparator.Lt => $"low < {Param(v)}",
+            Comparator.Ge => $"high >= {Param(v)}",
+            Comparator.Le => $"low <= {Param(v)}",
+            Comparator.Sa => $"low > {Param(v)}",
+            Comparator.Eb => $"high < {Param(v)}",
+            _ => $"high >= {Param(v - Math.Abs(v) * 0.1)} AND low <= {Param(v + Math.Abs(v) * 0.1)}",
+        });
+        if (n.System is not null) sql.Append($" AND system = {Param(n.System)}");
+        if (n.Code is not null) sql.Append($" AND code = {Param(n.Code)}");
+        return sql.ToString();
+    }
+
+    /// <summary>The spec's range comparisons (search.html#prefix) of a target range [start, end] against [ps, pe].</summary>
+    private string Range(string start, string end, Comparator c, long ps, long pe)
+    {
+        string S() => Param(ps);
+        string E() => Param(pe);
+        return c switch
+        {
+            Comparator.Eq => $"({start} >= {S()} AND {end} <= {E()})",
+            Comparator.Ne => $"NOT ({start} >= {S()} AND {end} <= {E()})",
+            Comparator.Gt => $"{end} > {E()}",
+            Comparator.Lt => $"{start} < {S()}",
+            Comparator.Ge => $"({end} > {E()} OR ({start} >= {S()} AND {end} <= {E()}))",
+            Comparator.Le => $"({start} < {S()} OR ({start} >= {S()} AND {end} <= {E()}))",
+            Comparator.Sa => $"{start} > {E()}",
+            Comparator.Eb => $"{end} < {S()}",
+            _ => Approximately(start, end, ps, pe),
+        };
+    }
+
+    /// <summary>ap: overlaps the search range widened by 10% of its distance from now (at least a day).</summary>
+    private string Approximately(string start, string end, long ps, long pe)
+    {
+        var gap = Math.Max(TimeSpan.TicksPerDay, Math.Abs(DateTime.UtcNow.Ticks - ps) / 10);
+        return $"({start} <= {Param(pe + gap)} AND {end} >= {Param(ps - gap)})";
+    }
+
+    private string Chain(ChainCondition chain, string alias)
+    {
+        var t = "c" + _aliases++;
+        return $"""
+            {alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource {t} ON {t}.type = {Param(chain.TargetType)} AND {t}.id = ref.target_id
+            WHERE ref.param = {ParamId(chain.Param)} AND (ref.target_type = {t}.type OR ref.target_type IS NULL) AND {t}.deleted = 0
+            AND {Predicate(chain.Target, t)})
+            """;
+    }
+
+    private string ReverseChain(ReverseChainCondition has, string alias)
+    {
+        var s = "h" + _aliases++;
+        return $"""
+            EXISTS (SELECT 1 FROM idx_reference ref JOIN resource {s} ON {s}.rid = ref.rid
+            WHERE ref.param = {ParamId(has.Param)} AND ref.target_type = {alias}.type AND ref.target_id = {alias}.id
+            AND {s}.type = {Param(has.SourceType)} AND {s}.deleted = 0 AND {Predicate(has.Source, s)})
+            """;
+    }
+
+    private string OrderBy(IReadOnlyList<SortKey> sort)
+    {
+        var keys = new List<string>();
+        foreach (var k in sort)
+        {
+            var dir = k.Descending ? "DESC" : "ASC";
+            var agg = k.Descending ? "MAX" : "MIN";
+            var expr = k.Param switch
+            {
+                "_id" => "r.id",
+                "_lastUpdated" => "r.last_updated",
+                _ => k.Kind switch
+                {
+                    IndexKind.String => $"(SELECT {agg}(norm) FROM idx_string WHERE rid = r.rid AND param = {ParamId(k.Param)})",
+                    IndexKind.Token => $"(SELECT {agg}(code) FROM idx_token WHERE rid = r.rid AND param = {ParamId(k.Param)})",
+                    IndexKind.Date => $"(SELECT {(k.Descending ? "MAX(end)" : "MIN(start)")} FROM idx_date WHERE rid = r.rid AND param = {ParamId(k.Param)})",
+                    IndexKind.Number => $"(SELECT {agg}(value) FROM idx_number WHERE rid = r.rid AND param = {ParamId(k.Param)})",
+                    _ => $"(SELECT {agg}(value) FROM idx_uri WHERE rid = r.rid AND param = {ParamId(k.Param)})",
+                },
+            };
+            // Resources without a value sort last in both directions.
+            keys.Add($"{expr} IS NULL, {expr} {dir}");
+        }
+        keys.Add("r.rid");
+        return string.Join(", ", keys);
+    }
+
+    private string ParamId(string indexKey) => Param(SqliteSchema.ParamId(indexKey));
+
+    private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+}
