@@ -60,5 +60,5 @@ public sealed record HistoryCursor(long LastUpdatedTicks, long Sequence);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, HistoryCursor? Next, long? Total);
 
-/// <summary>One page of matches; <see cref="HasMore"/> says whether a next page exists.</summary>
-public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, bool HasMore, long? Total);
+/// <summary>One page of matches and what _include/_revinclude added; <see cref="HasMore"/> says whether a next page exists.</summary>
+public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, bool HasMore, long? Total);

@@ -149,9 +149,47 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 foreach (var p in compiled.Parameters) count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
                 total = (long)count.ExecuteScalar()!;
             }
-            return Task.FromResult(new SearchPage(matches, hasMore, total));
+            var included = query.Includes.Count == 0 ? [] : Include(reader.Connection, query.Includes, matches);
+            return Task.FromResult(new SearchPage(matches, included, hasMore, total));
         }
         finally { Return(reader); }
+    }
+
+    /// <summary>Most resources an _include/_revinclude may add to one page, and how deep :iterate goes.</summary>
+    private const int MaxIncluded = 1000, MaxIterations = 4;
+
+    private static List<StoredResource> Include(SqliteConnection connection, IReadOnlyList<IncludeSpec> specs, List<StoredResource> matches)
+    {
+        var seen = matches.Select(m => (m.Type, m.Id)).ToHashSet();
+        var included = new List<StoredResource>();
+        IReadOnlyList<StoredResource> frontier = matches;
+        for (int round = 0; round <= MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
+        {
+            var added = new List<StoredResource>();
+            foreach (var spec in specs.Where(s => round == 0 || s.Iterate))
+            {
+                foreach (var group in frontier.GroupBy(r => r.Type))
+                {
+                    var ids = group.Select(r => r.Id).ToList();
+                    var sql = spec.Reverse
+                        ? SqliteSearchCompiler.RevInclude(spec, group.Key, ids)
+                        : spec.SourceType == group.Key ? SqliteSearchCompiler.Include(spec, ids) : null;
+                    if (sql is null) continue;
+                    using var cmd = connection.CreateCommand();
+                    cmd.CommandText = sql.Select + $" LIMIT {MaxIncluded}";
+                    cmd.Parameters.AddRange(sql.Parameters);
+                    using var r = cmd.ExecuteReader();
+                    while (r.Read() && included.Count + added.Count < MaxIncluded)
+                    {
+                        var resource = Materialize(r);
+                        if (seen.Add((resource.Type, resource.Id))) added.Add(resource);
+                    }
+                }
+            }
+            included.AddRange(added);
+            frontier = added;
+        }
+        return included;
     }
 
     public Task<bool> IsReadyAsync(CancellationToken ct)

@@ -32,6 +32,38 @@ internal sealed class SqliteSearchCompiler
         return new CompiledSearch(select, count, c._parameters);
     }
 
+    /// <summary>Targets of <paramref name="spec"/>'s references from the given <c>SourceType</c> resources.</summary>
+    public static CompiledSearch Include(IncludeSpec spec, IReadOnlyList<string> sourceIds)
+    {
+        var c = new SqliteSearchCompiler();
+        var where = $"src.type = {c.Param(spec.SourceType)} AND src.id IN ({string.Join(", ", sourceIds.Select(i => c.Param(i)))})";
+        if (spec.Param is not null) where += $" AND ref.param = {c.ParamId(spec.Param)}";
+        if (spec.TargetType is not null) where += $" AND ref.target_type = {c.Param(spec.TargetType)}";
+        var select = $"""
+            SELECT DISTINCT {Columns} FROM idx_reference ref JOIN resource src ON src.rid = ref.rid
+            JOIN resource r ON r.type = ref.target_type AND r.id = ref.target_id AND r.deleted = 0
+            JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {where}
+            """;
+        return new CompiledSearch(select, "", c._parameters);
+    }
+
+    /// <summary><c>SourceType</c> resources whose references (through <paramref name="spec"/>) point at the given resources.</summary>
+    public static CompiledSearch? RevInclude(IncludeSpec spec, string targetType, IReadOnlyList<string> targetIds)
+    {
+        if (spec.TargetType is not null && spec.TargetType != targetType) return null;
+        var c = new SqliteSearchCompiler();
+        var where = $"ref.target_type = {c.Param(targetType)} AND ref.target_id IN ({string.Join(", ", targetIds.Select(i => c.Param(i)))})";
+        if (spec.Param is not null) where += $" AND ref.param = {c.ParamId(spec.Param)}";
+        var select = $"""
+            SELECT DISTINCT {Columns} FROM idx_reference ref
+            JOIN resource r ON r.rid = ref.rid AND r.type = {c.Param(spec.SourceType)} AND r.deleted = 0
+            JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {where}
+            """;
+        return new CompiledSearch(select, "", c._parameters);
+    }
+
     private string Param(object? value)
     {
         var name = "$p" + _parameters.Count;
