@@ -18,7 +18,10 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
             try
             {
                 foreach (var node in p.Compiled(root, context))
-                    Add(p, node.Poco, values);
+                {
+                    if (p.Type == SearchParamType.Composite) CompositeParameter.Extract(p, node, context, values);
+                    else Add(p, node.Poco, values);
+                }
             }
             catch (Exception e) when (e is InvalidOperationException or InvalidCastException or FormatException or ArgumentException)
             {

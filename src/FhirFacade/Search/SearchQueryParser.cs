@@ -164,6 +164,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
                 SearchParamType.Number => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: false),
                 SearchParamType.Quantity => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: true),
                 SearchParamType.Uri => UriParameter.Parse(p.IndexKey, modifier, value),
+                SearchParamType.Composite => CompositeParameter.Parse(p, modifier, value),
                 _ => throw new SearchParseException($"Search parameter type {p.Type} is not supported", name),
             };
         }

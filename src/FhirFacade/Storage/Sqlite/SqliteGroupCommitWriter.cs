@@ -108,7 +108,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
     private sealed class Statements : IDisposable
     {
         private readonly SqliteConnection _c;
-        private readonly SqliteCommand _find, _insertResource, _updateResource, _insertVersion, _string, _token, _reference, _date, _number, _uri;
+        private readonly SqliteCommand _find, _insertResource, _updateResource, _insertVersion, _string, _token, _reference, _date, _number, _uri, _composite;
         private readonly SqliteCommand[] _deleteIndex;
         private readonly List<SqliteCommand> _all = [];
 
@@ -125,6 +125,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _date = Make("INSERT INTO idx_date (rid, param, start, end) VALUES ($a, $b, $c, $d)", 4);
             _number = Make("INSERT INTO idx_number (rid, param, value, low, high, system, code) VALUES ($a, $b, $c, $d, $e, $f, $g)", 7);
             _uri = Make("INSERT INTO idx_uri (rid, param, value) VALUES ($a, $b, $c)", 3);
+            _composite = Make("INSERT INTO idx_composite (rid, param, a_system, a_code, b_system, b_code, b_low, b_high, b_text) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i)", 9);
             _deleteIndex = SqliteSchema.IndexTables.Select(t => Make($"DELETE FROM {t} WHERE rid = $a", 1)).ToArray();
         }
 
@@ -185,6 +186,17 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
                 case DateIndexValue d: Run(_date, rid, param, d.Start, d.End); break;
                 case NumberIndexValue n: Run(_number, rid, param, (double)n.Value, (double)n.Low, (double)n.High, n.System, n.Code); break;
                 case UriIndexValue u: Run(_uri, rid, param, u.Value); break;
+                case CompositeIndexValue c:
+                    var (system, code, low, high, text) = c.Second switch
+                    {
+                        TokenIndexValue t => (t.System, t.Code, null, null, null),
+                        NumberIndexValue n => (n.System, n.Code, (object)(double)n.Low, (object)(double)n.High, null),
+                        DateIndexValue d => (null, null, d.Start, d.End, null),
+                        StringIndexValue s => ((string?)null, (string?)null, (object?)null, (object?)null, s.Normalized),
+                        _ => (null, null, null, null, null),
+                    };
+                    Run(_composite, rid, param, c.FirstSystem, c.FirstCode, system, code, low, high, text);
+                    break;
             }
         }
 
