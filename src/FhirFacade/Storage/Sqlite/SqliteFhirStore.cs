@@ -79,7 +79,11 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         if (q.Level == HistoryLevel.Instance) Add("r.id = $id", "$id", q.Id!);
         if (q.Since is { } since) Add("v.last_updated >= $since", "$since", since.UtcTicks);
         if (q.At is { } at)
-            Add("v.version = (SELECT MAX(v2.version) FROM version v2 WHERE v2.rid = v.rid AND v2.last_updated <= $at)", "$at", at.UtcTicks);
+        {
+            // Current at some point of [start, end]: written by the end, and not yet replaced at the start.
+            Add("v.last_updated <= $atEnd", "$atEnd", at.End);
+            Add("NOT EXISTS (SELECT 1 FROM version v2 WHERE v2.rid = v.rid AND v2.version > v.version AND v2.last_updated <= $atStart)", "$atStart", at.Start);
+        }
         var filter = where.ToString();
         if (q.Before is { } cursor)
         {
@@ -93,7 +97,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         {
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = $"""
-                SELECT {SelectColumns}, v.seq FROM version v JOIN resource r ON r.rid = v.rid
+                SELECT {SelectColumns}, v.seq, v.method, v.status FROM version v JOIN resource r ON r.rid = v.rid
                 WHERE {where} ORDER BY v.last_updated DESC, v.seq DESC LIMIT {q.Count + 1}
                 """;
             cmd.Parameters.AddRange(parameters);
@@ -105,7 +109,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 while (r.Read())
                 {
                     if (entries.Count == q.Count) { next = new HistoryCursor(lastTicks, lastSeq); break; }
-                    entries.Add(Materialize(r));
+                    entries.Add(Materialize(r) with { Method = r.GetString(7), Status = r.GetInt32(8) });
                     (lastTicks, lastSeq) = (r.GetInt64(3), r.GetInt64(6));
                 }
             }

@@ -92,7 +92,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _sql.UpdateResource(rid.Value, w.Version, ticks, w.Deleted);
             _sql.DeleteIndex(rid.Value);
         }
-        _sql.InsertVersion(rid.Value, w.Type, w.Version, ticks, w.Deleted, w.Json);
+        _sql.InsertVersion(rid.Value, w, ticks);
         foreach (var value in w.Index) _sql.InsertIndex(rid.Value, value);
     }
 
@@ -118,7 +118,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _find = Make("SELECT rid, version FROM resource WHERE type = $a AND id = $b", 2);
             _insertResource = Make("INSERT INTO resource (type, id, version, last_updated, deleted) VALUES ($a, $b, $c, $d, $e) RETURNING rid", 5);
             _updateResource = Make("UPDATE resource SET version = $b, last_updated = $c, deleted = $d WHERE rid = $a", 4);
-            _insertVersion = Make("INSERT INTO version (rid, type, version, last_updated, deleted, json) VALUES ($a, $b, $c, $d, $e, $f)", 6);
+            _insertVersion = Make("INSERT INTO version (rid, type, version, last_updated, deleted, json, method, status) VALUES ($a, $b, $c, $d, $e, $f, $g, $h)", 8);
             _string = Make("INSERT INTO idx_string (rid, param, norm, exact) VALUES ($a, $b, $c, $d)", 4);
             _token = Make("INSERT INTO idx_token (rid, param, system, code, text) VALUES ($a, $b, $c, $d, $e)", 5);
             _reference = Make("INSERT INTO idx_reference (rid, param, target_type, target_id, url) VALUES ($a, $b, $c, $d, $e)", 5);
@@ -167,8 +167,11 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
         public void UpdateResource(long rid, int version, long ticks, bool deleted) =>
             Run(_updateResource, rid, version, ticks, deleted ? 1 : 0);
 
-        public void InsertVersion(long rid, string type, int version, long ticks, bool deleted, ReadOnlyMemory<byte> json) =>
-            Run(_insertVersion, rid, type, version, ticks, deleted ? 1 : 0, json.ToArray());
+        public void InsertVersion(long rid, ResourceWrite w, long ticks) =>
+            Run(_insertVersion, rid, w.Type, w.Version, ticks, w.Deleted ? 1 : 0,
+                System.Runtime.InteropServices.MemoryMarshal.TryGetArray(w.Json, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                    ? segment.Array : w.Json.ToArray(),
+                w.Method, w.Status);
 
         public void DeleteIndex(long rid)
         {

@@ -27,6 +27,8 @@ internal static class SqliteSchema
             version INTEGER NOT NULL,
             last_updated INTEGER NOT NULL,
             deleted INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            status INTEGER NOT NULL,
             json BLOB NOT NULL,
             UNIQUE (rid, version));
         CREATE INDEX IF NOT EXISTS version_by_type_time ON version (type, last_updated);
