@@ -105,10 +105,14 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
         writer.WriteEndObject();
     }
 
-    private static (string Method, string Url) RequestOf(StoredResource r) =>
-        r.Deleted ? ("DELETE", $"{r.Type}/{r.Id}") : r.Version == 1 ? ("POST", r.Type) : ("PUT", $"{r.Type}/{r.Id}");
+    private static (string Method, string Url) RequestOf(StoredResource r)
+    {
+        var method = r.Method ?? (r.Deleted ? "DELETE" : r.Version == 1 ? "POST" : "PUT");
+        return (method, method == "POST" ? r.Type : $"{r.Type}/{r.Id}");
+    }
 
-    private static string StatusOf(StoredResource r) => r.Deleted ? "204" : r.Version == 1 ? "201" : "200";
+    private static string StatusOf(StoredResource r) =>
+        (r.Status ?? (r.Deleted ? 204 : r.Version == 1 ? 201 : 200)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private string FullUrl(StoredResource r) => $"{baseUrl}/{r.Type}/{r.Id}";
 

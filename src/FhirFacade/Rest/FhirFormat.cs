@@ -58,7 +58,14 @@ public sealed record ResponseShape(FhirFormat Format, bool Pretty, SummaryType S
 
     private static FhirFormat AcceptedFormat(HttpRequest request)
     {
-        if (request.Headers.Accept.Count == 0) return FhirFormat.Json;
+        var accept = request.Headers.Accept;
+        if (accept.Count == 0) return FhirFormat.Json;
+        if (accept.Count == 1)
+            switch (accept[0])
+            {
+                case "application/fhir+json" or "application/json" or "*/*": return FhirFormat.Json;
+                case "application/fhir+xml" or "application/xml": return FhirFormat.Xml;
+            }
         if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var types) || types.Count == 0) return FhirFormat.Json;
         foreach (var t in types.OrderByDescending(t => t.Quality ?? 1.0))
         {

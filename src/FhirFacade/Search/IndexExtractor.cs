@@ -11,14 +11,17 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
     {
         var values = new List<IndexValue>(32);
         var root = resource.ToPocoNode();
-        var context = new FhirEvaluationContext();
+        var context = new FhirEvaluationContext { ElementResolver = ResolveTypeOnly };
         foreach (var p in registry.For(resource.TypeName))
         {
             if (p.Compiled is null) continue;
             try
             {
                 foreach (var node in p.Compiled(root, context))
-                    Add(p, node.Poco, values);
+                {
+                    if (p.Type == SearchParamType.Composite) CompositeParameter.Extract(p, node, context, values);
+                    else Add(p, node.Poco, values);
+                }
             }
             catch (Exception e) when (e is InvalidOperationException or InvalidCastException or FormatException or ArgumentException)
             {
@@ -26,6 +29,19 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
             }
         }
         return values;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PocoNode?> EmptyInstances = new();
+
+    /// <summary>
+    /// resolve() for index extraction: many R4 expressions only ask what a reference points at
+    /// (<c>subject.where(resolve() is Patient)</c>), so an empty instance of the referenced type answers without a store read.
+    /// </summary>
+    private static PocoNode? ResolveTypeOnly(string reference)
+    {
+        var (type, _) = ReferenceParameter.Split(reference);
+        if (type is null) return null;
+        return EmptyInstances.GetOrAdd(type, t => ModelInfo.GetTypeForFhirType(t) is { } clr && Activator.CreateInstance(clr) is Resource r ? r.ToPocoNode() : null);
     }
 
     private static void Add(SearchParameterDefinition p, Base value, List<IndexValue> into)

@@ -1,7 +1,7 @@
 namespace FhirCare.FhirFacade.Search;
 
 /// <summary>Which index table a search parameter's values live in.</summary>
-public enum IndexKind { String, Token, Reference, Date, Number, Uri }
+public enum IndexKind { String, Token, Reference, Date, Number, Uri, Composite }
 
 /// <summary>
 /// One value extracted from a resource for one search parameter, written with the resource in the same transaction.
@@ -45,4 +45,13 @@ public sealed record NumberIndexValue(string Param, decimal Value, decimal Low, 
 public sealed record UriIndexValue(string Param, string Value) : IndexValue(Param)
 {
     public override IndexKind Kind => IndexKind.Uri;
+}
+
+/// <summary>
+/// A composite's pair of values taken from one node (e.g. one Observation.component): a token, and a second value
+/// that is a token, number/quantity, date or string index value (its own Param is unused).
+/// </summary>
+public sealed record CompositeIndexValue(string Param, string? FirstSystem, string? FirstCode, IndexValue Second) : IndexValue(Param)
+{
+    public override IndexKind Kind => IndexKind.Composite;
 }

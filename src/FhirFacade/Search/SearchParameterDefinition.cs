@@ -15,6 +15,9 @@ public sealed class SearchParameterDefinition
     public IReadOnlyList<string> Targets { get; init; } = [];
     public CompiledExpression? Compiled { get; init; }
 
+    /// <summary>For composite parameters: the components, evaluated relative to each node the expression selects.</summary>
+    public IReadOnlyList<CompositeComponent> Components { get; init; } = [];
+
     /// <summary>The key index rows are stored under: unique across resource types.</summary>
     public string IndexKey => field ??= ResourceType + "." + Code;
 
@@ -26,6 +29,18 @@ public sealed class SearchParameterDefinition
         SearchParamType.Date => Search.IndexKind.Date,
         SearchParamType.Number or SearchParamType.Quantity => Search.IndexKind.Number,
         SearchParamType.Uri => Search.IndexKind.Uri,
+        SearchParamType.Composite => Search.IndexKind.Composite,
         _ => null,
     };
+}
+
+/// <summary>
+/// One component of a composite parameter. Supported composites pair a token with a token, quantity, date or string
+/// (all the clinical composites of R4, e.g. Observation code-value-quantity).
+/// </summary>
+public sealed record CompositeComponent(SearchParamType Type, string Expression, CompiledExpression Compiled)
+{
+    public static bool IsSupported(IReadOnlyList<CompositeComponent> components) =>
+        components.Count == 2 && components[0].Type == SearchParamType.Token
+        && components[1].Type is SearchParamType.Token or SearchParamType.Quantity or SearchParamType.Date or SearchParamType.String;
 }

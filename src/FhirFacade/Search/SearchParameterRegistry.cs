@@ -19,7 +19,7 @@ public sealed class SearchParameterRegistry
     private static readonly FrozenSet<SearchParamType> Supported = new[]
     {
         SearchParamType.String, SearchParamType.Token, SearchParamType.Reference, SearchParamType.Date,
-        SearchParamType.Number, SearchParamType.Quantity, SearchParamType.Uri,
+        SearchParamType.Number, SearchParamType.Quantity, SearchParamType.Uri, SearchParamType.Composite,
     }.ToFrozenSet();
 
     private readonly FrozenDictionary<string, FrozenDictionary<string, SearchParameterDefinition>> _byType;
@@ -31,12 +31,22 @@ public sealed class SearchParameterRegistry
         foreach (var type in ModelInfo.SupportedResources)
             byType[type] = ResourceLevel(type, compiler).ToDictionary(p => p.Code);
 
+        var typeByUrl = ModelInfo.SearchParameters.Where(s => s.Url is not null)
+            .GroupBy(s => s.Url!).ToDictionary(g => g.Key, g => g.First().Type);
         foreach (var sp in ModelInfo.SearchParameters)
         {
             if (sp.Resource is null || sp.Code is null || sp.Expression is null || !Supported.Contains(sp.Type)) continue;
             if (!byType.TryGetValue(sp.Resource, out var parameters) || parameters.ContainsKey(sp.Code)) continue;
             var expression = ExpressionFor(sp.Resource, sp.Expression);
             if (expression.Length == 0) continue;
+            IReadOnlyList<CompositeComponent> components = [];
+            if (sp.Type == SearchParamType.Composite)
+            {
+                components = (sp.Component ?? [])
+                    .Select(c => new CompositeComponent(typeByUrl.GetValueOrDefault(c.Definition ?? ""), c.Expression ?? "", compiler.Compile(c.Expression ?? "$this")))
+                    .ToList();
+                if (!CompositeComponent.IsSupported(components)) continue;
+            }
             parameters[sp.Code] = new SearchParameterDefinition
             {
                 ResourceType = sp.Resource,
@@ -46,6 +56,7 @@ public sealed class SearchParameterRegistry
                 Expression = expression,
                 Targets = sp.Target?.Select(t => t.GetLiteral()).ToArray() ?? [],
                 Compiled = compiler.Compile(expression),
+                Components = components,
             };
         }
         _byType = byType.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenDictionary());

@@ -16,10 +16,20 @@ public sealed record SearchQuery(
     int Offset,
     TotalMode Total)
 {
+    /// <summary>_include and _revinclude requests, applied to the page of matches.</summary>
+    public IReadOnlyList<IncludeSpec> Includes { get; init; } = [];
+
     /// <summary>Adds a mandatory condition from outside the query string (compartments, authorization).</summary>
     public SearchQuery Restrict(SearchExpression condition) =>
         this with { Filter = Filter is null ? condition : new AllOf([Filter, condition]) };
 }
+
+/// <summary>
+/// An _include (Reverse = false: follow <see cref="Param"/> from <see cref="SourceType"/> resources in the result to
+/// their targets) or _revinclude (Reverse = true: add <see cref="SourceType"/> resources whose <see cref="Param"/>
+/// points at a resource in the result). Param is an index key, or null for every reference parameter ("*").
+/// </summary>
+public sealed record IncludeSpec(bool Reverse, string SourceType, string? Param, string? TargetType, bool Iterate);
 
 public class SearchParseException(string message, string? parameter = null) : Exception(message)
 {

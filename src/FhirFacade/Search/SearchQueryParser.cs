@@ -28,6 +28,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         var sort = new List<SortKey>();
         int count = options.DefaultCount, offset = 0;
         var total = TotalMode.None;
+        var includes = new List<IncludeSpec>();
 
         foreach (var (name, value) in parameters)
         {
@@ -55,6 +56,11 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
                     case "_sort":
                         sort.AddRange(ParseSort(type, value));
                         break;
+                    case "_include" or "_include:iterate" or "_include:recurse" or "_revinclude" or "_revinclude:iterate" or "_revinclude:recurse":
+                        includes.AddRange(SplitOr(value).Select(v => ParseInclude(type, name, v)));
+                        break;
+                    case "_contained" or "_containedType" or "_text" or "_content" or "_query" or "_filter" or "_list":
+                        throw new UnknownParameterException($"{name} is not supported by this server", name);
                     default:
                         conditions.Add(ParseCondition(type, name, value));
                         break;
@@ -68,7 +74,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         }
 
         var filter = conditions.Count switch { 0 => null, 1 => conditions[0], _ => new AllOf(conditions) };
-        return new ParsedSearch(new SearchQuery(type, filter, sort, count, offset, total), used, ignored);
+        var query = new SearchQuery(type, filter, sort, count, offset, total) { Includes = includes };
+        return new ParsedSearch(query, used, ignored);
     }
 
     private int ParseCount(string value)
@@ -78,6 +85,30 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         if (count > options.MaxCount)
             throw new SearchParseException($"_count may be at most {options.MaxCount}, not {count}", "_count");
         return count;
+    }
+
+    /// <summary><c>_include=Source:param[:Target]</c> or <c>*</c>; without :iterate the source must be the searched type.</summary>
+    private IncludeSpec ParseInclude(string type, string name, string value)
+    {
+        var reverse = name.StartsWith("_revinclude", StringComparison.Ordinal);
+        var iterate = name.Contains(':');
+        if (value == "*" && !reverse) return new IncludeSpec(false, type, null, null, iterate);
+        var parts = value.Split(':');
+        if (parts.Length is < 2 or > 3 || !ModelInfo.IsKnownResource(parts[0]))
+            throw new SearchParseException($"{name} takes [type]:[parameter][:target type], not '{value}'", name);
+        var (source, code) = (parts[0], parts[1]);
+        var target = parts.Length == 3 ? parts[2] : null;
+        if (target is not null && !ModelInfo.IsKnownResource(target))
+            throw new SearchParseException($"{name}: '{target}' is not a resource type", name);
+        if (!reverse && !iterate && source != type)
+            throw new SearchParseException($"{name}={value} starts at {source}, but the search is for {type} (use {name}:iterate)", name);
+        if (code == "*") return new IncludeSpec(reverse, source, null, target, iterate);
+        var p = registry.Find(source, code);
+        if (p is null || p.Type != SearchParamType.Reference)
+            throw new SearchParseException($"{name}: '{code}' is not a reference search parameter of {source}", name);
+        if (target is not null && p.Targets.Count > 0 && !p.Targets.Contains(target))
+            throw new SearchParseException($"{name}: {source}.{code} cannot refer to {target}", name);
+        return new IncludeSpec(reverse, source, p.IndexKey, target, iterate);
     }
 
     private IEnumerable<SortKey> ParseSort(string type, string value)
@@ -133,6 +164,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
                 SearchParamType.Number => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: false),
                 SearchParamType.Quantity => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: true),
                 SearchParamType.Uri => UriParameter.Parse(p.IndexKey, modifier, value),
+                SearchParamType.Composite => CompositeParameter.Parse(p, modifier, value),
                 _ => throw new SearchParseException($"Search parameter type {p.Type} is not supported", name),
             };
         }

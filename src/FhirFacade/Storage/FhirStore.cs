@@ -27,17 +27,24 @@ public interface IFhirStore
     Task<bool> IsReadyAsync(CancellationToken ct);
 }
 
-/// <summary>One stored version. <see cref="Json"/> is the resource exactly as served (empty for a delete).</summary>
+/// <summary>
+/// One stored version. <see cref="Json"/> is the resource exactly as served (empty for a delete). History reads also
+/// fill <see cref="Method"/> and <see cref="Status"/>: the interaction that wrote the version and how it answered.
+/// </summary>
 public sealed record StoredResource(
-    string Type, string Id, int Version, DateTimeOffset LastUpdated, bool Deleted, ReadOnlyMemory<byte> Json)
+    string Type, string Id, int Version, DateTimeOffset LastUpdated, bool Deleted, ReadOnlyMemory<byte> Json,
+    string? Method = null, int? Status = null)
 {
     public string ETag => $"W/\"{Version}\"";
 }
 
-/// <summary>A new version to store: its JSON already carries the id, versionId and lastUpdated.</summary>
+/// <summary>
+/// A new version to store: its JSON already carries the id, versionId and lastUpdated. Method and Status record the
+/// interaction (POST/PUT/PATCH/DELETE) and its answer (201/200/204) for history.
+/// </summary>
 public sealed record ResourceWrite(
     string Type, string Id, int Version, int ExpectedCurrentVersion, DateTimeOffset LastUpdated, bool Deleted,
-    ReadOnlyMemory<byte> Json, IReadOnlyList<IndexValue> Index);
+    ReadOnlyMemory<byte> Json, IReadOnlyList<IndexValue> Index, string Method, int Status);
 
 public sealed class VersionConflictException(string type, string id, int expected, int actual)
     : Exception($"{type}/{id} is at version {actual}, not {expected}")
@@ -51,8 +58,9 @@ public sealed class VersionConflictException(string type, string id, int expecte
 public enum HistoryLevel { System, Type, Instance }
 
 /// <summary>History, newest first. <see cref="Before"/> is the keyset cursor of the page.</summary>
+/// <param name="At">_at: the versions current at some point of this closed range of UTC ticks.</param>
 public sealed record HistoryQuery(
-    HistoryLevel Level, string? Type, string? Id, DateTimeOffset? Since, DateTimeOffset? At, int Count,
+    HistoryLevel Level, string? Type, string? Id, DateTimeOffset? Since, (long Start, long End)? At, int Count,
     HistoryCursor? Before);
 
 /// <summary>Where a history page ends: the last entry's (lastUpdated, sequence).</summary>
@@ -60,5 +68,5 @@ public sealed record HistoryCursor(long LastUpdatedTicks, long Sequence);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, HistoryCursor? Next, long? Total);
 
-/// <summary>One page of matches; <see cref="HasMore"/> says whether a next page exists.</summary>
-public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, bool HasMore, long? Total);
+/// <summary>One page of matches and what _include/_revinclude added; <see cref="HasMore"/> says whether a next page exists.</summary>
+public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, bool HasMore, long? Total);

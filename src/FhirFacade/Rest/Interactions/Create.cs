@@ -29,7 +29,7 @@ public static class Create
         }
 
         // The server assigns the id (http.html#create: any id in the body is ignored).
-        var (write, stored) = writes.NextVersion(resource, Guid.CreateVersion7().ToString(), 0);
+        var (write, stored) = writes.NextVersion(resource, Guid.CreateVersion7().ToString(), 0, "POST", created: true);
         await store.CommitAsync([write], ct);
         await WriteResults.WriteAsync(context, stored, 201, baseUrl.Of(context.Request));
     }

@@ -36,8 +36,8 @@ public static class History
             if (key is not ("_since" or "_at" or "_count" or "_cursor" or "_format" or "_pretty" or "_summary" or "_elements") && Prefer.From(request).Strict)
                 throw FhirException.BadRequest($"'{key}' is not a history parameter (_since, _at, _count)", key, OperationOutcome.IssueType.NotSupported);
 
-        var since = Instant(q["_since"], "_since");
-        var at = Instant(q["_at"], "_at");
+        var since = Range(q["_since"], "_since") is { } s ? new DateTimeOffset(s.Start, TimeSpan.Zero) : (DateTimeOffset?)null;
+        var at = Range(q["_at"], "_at");
         var count = DefaultCount;
         if (q.TryGetValue("_count", out var c) && (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxCount))
             throw FhirException.BadRequest($"_count must be a whole number from 1 to {MaxCount}, not '{c}'", "_count");
@@ -55,25 +55,26 @@ public static class History
         var path = level switch { HistoryLevel.System => "_history", HistoryLevel.Type => $"{type}/_history", _ => $"{type}/{id}/_history" };
         var bundle = new BundleResponse(Bundle.BundleType.History, root) { Total = page.Total };
         bundle.Links.Add(("self", root + "/" + path + request.QueryString));
-        bundle.Links.Add(("first", Link(root, path, since, at, count, null)));
-        if (page.Next is { } next) bundle.Links.Add(("next", Link(root, path, since, at, count, next)));
+        bundle.Links.Add(("first", Link(root, path, q["_since"], q["_at"], count, null)));
+        if (page.Next is { } next) bundle.Links.Add(("next", Link(root, path, q["_since"], q["_at"], count, next)));
         foreach (var entry in page.Entries) bundle.Entries.Add(new BundleEntry(entry, WithRequest: true));
         await bundle.WriteAsync(context, shape);
     }
 
-    private static DateTimeOffset? Instant(string? value, string name)
+    /// <summary>The range a date, dateTime or instant covers ("2024" is the whole year).</summary>
+    private static (long Start, long End)? Range(string? value, string name)
     {
         if (string.IsNullOrEmpty(value)) return null;
-        if (!Search.Parameters.DateParameter.TryRange(value, out var start, out _))
+        if (!Search.Parameters.DateParameter.TryRange(value, out var start, out var end))
             throw FhirException.BadRequest($"{name} must be a FHIR instant or date like 2024-01-31T12:00:00Z, not '{value}'", name);
-        return new DateTimeOffset(start, TimeSpan.Zero);
+        return (start, end);
     }
 
-    private static string Link(string root, string path, DateTimeOffset? since, DateTimeOffset? at, int count, HistoryCursor? cursor)
+    private static string Link(string root, string path, string? since, string? at, int count, HistoryCursor? cursor)
     {
         var sb = new StringBuilder(root).Append('/').Append(path).Append("?_count=").Append(count);
-        if (since is { } s) sb.Append("&_since=").Append(Uri.EscapeDataString(s.ToString("o")));
-        if (at is { } a) sb.Append("&_at=").Append(Uri.EscapeDataString(a.ToString("o")));
+        if (!string.IsNullOrEmpty(since)) sb.Append("&_since=").Append(Uri.EscapeDataString(since));
+        if (!string.IsNullOrEmpty(at)) sb.Append("&_at=").Append(Uri.EscapeDataString(at));
         if (cursor is { } c) sb.Append("&_cursor=").Append(c.LastUpdatedTicks).Append('.').Append(c.Sequence);
         return sb.ToString();
     }

@@ -42,7 +42,7 @@ public static class Patch
         if (patched.TypeName != type || patched.Id != id)
             throw FhirException.Of(422, OperationOutcome.IssueType.Processing, "A patch may not change the resource's type or id");
 
-        var (write, stored) = writes.NextVersion(patched, id, current.Version);
+        var (write, stored) = writes.NextVersion(patched, id, current.Version, "PATCH", created: false);
         try
         {
             await store.CommitAsync([write], ct);

@@ -44,6 +44,7 @@ public static class SearchInteraction
         if (query.Offset > 0) bundle.Links.Add(("previous", Link(root, type, parsed.Used, Math.Max(0, query.Offset - query.Count), query.Count)));
         if (page.HasMore) bundle.Links.Add(("next", Link(root, type, parsed.Used, query.Offset + query.Count, query.Count)));
         foreach (var match in page.Matches) bundle.Entries.Add(new BundleEntry(match, Bundle.SearchEntryMode.Match));
+        foreach (var include in page.Included) bundle.Entries.Add(new BundleEntry(include, Bundle.SearchEntryMode.Include));
         if (parsed.Ignored.Count > 0)
             bundle.Outcome = new OperationOutcome
             {

@@ -60,11 +60,11 @@ public static class Update
             var currentVersion = current?.Version ?? 0;
             if (ifMatch is { } expected && expected != currentVersion)
                 throw WriteResults.VersionMismatch(type, id, expected, currentVersion);
-            var (write, stored) = writes.NextVersion(resource, id, currentVersion);
+            var created = current is null || current.Deleted;
+            var (write, stored) = writes.NextVersion(resource, id, currentVersion, "PUT", created);
             try
             {
                 await store.CommitAsync([write], context.RequestAborted);
-                var created = current is null || current.Deleted;
                 await WriteResults.WriteAsync(context, stored, created ? 201 : 200, baseUrl);
                 return;
             }

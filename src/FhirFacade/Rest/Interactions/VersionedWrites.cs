@@ -11,7 +11,9 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 /// </summary>
 public sealed class VersionedWrites(IndexExtractor indexer, TimeProvider clock)
 {
-    public (ResourceWrite Write, StoredResource Stored) NextVersion(Resource resource, string id, int currentVersion)
+    /// <param name="method">The interaction, for history: POST, PUT or PATCH.</param>
+    /// <param name="created">Whether this version (re)creates the resource: answered 201 rather than 200.</param>
+    public (ResourceWrite Write, StoredResource Stored) NextVersion(Resource resource, string id, int currentVersion, string method, bool created)
     {
         var version = currentVersion + 1;
         var now = Now();
@@ -20,12 +22,12 @@ public sealed class VersionedWrites(IndexExtractor indexer, TimeProvider clock)
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = now;
         var json = FhirJson.ToBytes(resource);
-        var write = new ResourceWrite(resource.TypeName, id, version, currentVersion, now, false, json, indexer.Extract(resource));
+        var write = new ResourceWrite(resource.TypeName, id, version, currentVersion, now, false, json, indexer.Extract(resource), method, created ? 201 : 200);
         return (write, new StoredResource(resource.TypeName, id, version, now, false, json));
     }
 
     public ResourceWrite Tombstone(string type, string id, int currentVersion) =>
-        new(type, id, currentVersion + 1, currentVersion, Now(), true, Array.Empty<byte>(), []);
+        new(type, id, currentVersion + 1, currentVersion, Now(), true, Array.Empty<byte>(), [], "DELETE", 204);
 
     /// <summary>Millisecond precision, so lastUpdated round-trips exactly through JSON, SQL and _since.</summary>
     private DateTimeOffset Now()

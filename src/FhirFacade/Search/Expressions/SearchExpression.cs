@@ -50,6 +50,9 @@ public sealed record IdCondition(IReadOnlyList<string> Ids) : SearchExpression;
 
 public sealed record LastUpdatedCondition(Comparator Comparator, long Start, long End) : SearchExpression;
 
+/// <summary>Composite: a token (FirstSystem/FirstCode as in <see cref="TokenCondition"/>) and a second condition, on the same node.</summary>
+public sealed record CompositeCondition(string Param, string? FirstSystem, string? FirstCode, SearchExpression Second) : SearchExpression;
+
 /// <summary>Chaining: the resource references (through <paramref name="Param"/>) a <paramref name="TargetType"/> matching <paramref name="Target"/>.</summary>
 public sealed record ChainCondition(string Param, string TargetType, SearchExpression Target) : SearchExpression;
 

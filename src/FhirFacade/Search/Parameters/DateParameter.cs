@@ -23,7 +23,7 @@ public static class DateParameter
                 foreach (var ev in t.EventElement)
                     if (ev.Value is { } v && TryRange(v, out var lo, out var hi)) into.Add(new DateIndexValue(param, lo, hi));
                 break;
-            case PrimitiveType { ObjectValue: string text } when TryRange(text, out var low, out var high):
+            case PrimitiveType { JsonValue: string text } when TryRange(text, out var low, out var high):
                 into.Add(new DateIndexValue(param, low, high));
                 break;
         }

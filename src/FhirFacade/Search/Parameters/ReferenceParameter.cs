@@ -15,7 +15,7 @@ public static class ReferenceParameter
                 var (type, id) = Split(reference);
                 into.Add(new ReferenceIndexValue(param, type, id, type is null ? reference : null));
                 break;
-            case PrimitiveType { ObjectValue: string canonical } when canonical.Length > 0:
+            case PrimitiveType { JsonValue: string canonical } when canonical.Length > 0:
                 into.Add(new ReferenceIndexValue(param, null, null, canonical));
                 break;
         }

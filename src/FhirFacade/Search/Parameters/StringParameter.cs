@@ -24,7 +24,7 @@ public static class StringParameter
                 Add(param, a.City, into); Add(param, a.District, into); Add(param, a.State, into);
                 Add(param, a.PostalCode, into); Add(param, a.Country, into);
                 break;
-            case PrimitiveType p when p.ObjectValue is string s:
+            case PrimitiveType p when p.JsonValue is string s:
                 Add(param, s, into);
                 break;
         }

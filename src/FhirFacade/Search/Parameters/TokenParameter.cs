@@ -31,7 +31,7 @@ public static class TokenParameter
             case FhirBoolean b when b.Value is bool v:
                 into.Add(new TokenIndexValue(param, null, v ? "true" : "false", null));
                 break;
-            case PrimitiveType p when p.ObjectValue is not null:
+            case PrimitiveType p when p.JsonValue is not null:
                 into.Add(new TokenIndexValue(param, SystemOf(p), p.ToString(), null));
                 break;
         }

@@ -8,7 +8,7 @@ public static class UriParameter
 {
     public static void Extract(string param, Base value, List<IndexValue> into)
     {
-        if (value is PrimitiveType { ObjectValue: string s } && s.Length > 0) into.Add(new UriIndexValue(param, s));
+        if (value is PrimitiveType { JsonValue: string s } && s.Length > 0) into.Add(new UriIndexValue(param, s));
     }
 
     public static SearchExpression Parse(string param, string? modifier, string value) => modifier switch

@@ -79,7 +79,11 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         if (q.Level == HistoryLevel.Instance) Add("r.id = $id", "$id", q.Id!);
         if (q.Since is { } since) Add("v.last_updated >= $since", "$since", since.UtcTicks);
         if (q.At is { } at)
-            Add("v.version = (SELECT MAX(v2.version) FROM version v2 WHERE v2.rid = v.rid AND v2.last_updated <= $at)", "$at", at.UtcTicks);
+        {
+            // Current at some point of [start, end]: written by the end, and not yet replaced at the start.
+            Add("v.last_updated <= $atEnd", "$atEnd", at.End);
+            Add("NOT EXISTS (SELECT 1 FROM version v2 WHERE v2.rid = v.rid AND v2.version > v.version AND v2.last_updated <= $atStart)", "$atStart", at.Start);
+        }
         var filter = where.ToString();
         if (q.Before is { } cursor)
         {
@@ -93,7 +97,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         {
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = $"""
-                SELECT {SelectColumns}, v.seq FROM version v JOIN resource r ON r.rid = v.rid
+                SELECT {SelectColumns}, v.seq, v.method, v.status FROM version v JOIN resource r ON r.rid = v.rid
                 WHERE {where} ORDER BY v.last_updated DESC, v.seq DESC LIMIT {q.Count + 1}
                 """;
             cmd.Parameters.AddRange(parameters);
@@ -105,7 +109,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 while (r.Read())
                 {
                     if (entries.Count == q.Count) { next = new HistoryCursor(lastTicks, lastSeq); break; }
-                    entries.Add(Materialize(r));
+                    entries.Add(Materialize(r) with { Method = r.GetString(7), Status = r.GetInt32(8) });
                     (lastTicks, lastSeq) = (r.GetInt64(3), r.GetInt64(6));
                 }
             }
@@ -149,9 +153,47 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 foreach (var p in compiled.Parameters) count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
                 total = (long)count.ExecuteScalar()!;
             }
-            return Task.FromResult(new SearchPage(matches, hasMore, total));
+            var included = query.Includes.Count == 0 ? [] : Include(reader.Connection, query.Includes, matches);
+            return Task.FromResult(new SearchPage(matches, included, hasMore, total));
         }
         finally { Return(reader); }
+    }
+
+    /// <summary>Most resources an _include/_revinclude may add to one page, and how deep :iterate goes.</summary>
+    private const int MaxIncluded = 1000, MaxIterations = 4;
+
+    private static List<StoredResource> Include(SqliteConnection connection, IReadOnlyList<IncludeSpec> specs, List<StoredResource> matches)
+    {
+        var seen = matches.Select(m => (m.Type, m.Id)).ToHashSet();
+        var included = new List<StoredResource>();
+        IReadOnlyList<StoredResource> frontier = matches;
+        for (int round = 0; round <= MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
+        {
+            var added = new List<StoredResource>();
+            foreach (var spec in specs.Where(s => round == 0 || s.Iterate))
+            {
+                foreach (var group in frontier.GroupBy(r => r.Type))
+                {
+                    var ids = group.Select(r => r.Id).ToList();
+                    var sql = spec.Reverse
+                        ? SqliteSearchCompiler.RevInclude(spec, group.Key, ids)
+                        : spec.SourceType == group.Key ? SqliteSearchCompiler.Include(spec, ids) : null;
+                    if (sql is null) continue;
+                    using var cmd = connection.CreateCommand();
+                    cmd.CommandText = sql.Select + $" LIMIT {MaxIncluded}";
+                    cmd.Parameters.AddRange(sql.Parameters);
+                    using var r = cmd.ExecuteReader();
+                    while (r.Read() && included.Count + added.Count < MaxIncluded)
+                    {
+                        var resource = Materialize(r);
+                        if (seen.Add((resource.Type, resource.Id))) added.Add(resource);
+                    }
+                }
+            }
+            included.AddRange(added);
+            frontier = added;
+        }
+        return included;
     }
 
     public Task<bool> IsReadyAsync(CancellationToken ct)

@@ -92,7 +92,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _sql.UpdateResource(rid.Value, w.Version, ticks, w.Deleted);
             _sql.DeleteIndex(rid.Value);
         }
-        _sql.InsertVersion(rid.Value, w.Type, w.Version, ticks, w.Deleted, w.Json);
+        _sql.InsertVersion(rid.Value, w, ticks);
         foreach (var value in w.Index) _sql.InsertIndex(rid.Value, value);
     }
 
@@ -108,7 +108,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
     private sealed class Statements : IDisposable
     {
         private readonly SqliteConnection _c;
-        private readonly SqliteCommand _find, _insertResource, _updateResource, _insertVersion, _string, _token, _reference, _date, _number, _uri;
+        private readonly SqliteCommand _find, _insertResource, _updateResource, _insertVersion, _string, _token, _reference, _date, _number, _uri, _composite;
         private readonly SqliteCommand[] _deleteIndex;
         private readonly List<SqliteCommand> _all = [];
 
@@ -118,13 +118,14 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _find = Make("SELECT rid, version FROM resource WHERE type = $a AND id = $b", 2);
             _insertResource = Make("INSERT INTO resource (type, id, version, last_updated, deleted) VALUES ($a, $b, $c, $d, $e) RETURNING rid", 5);
             _updateResource = Make("UPDATE resource SET version = $b, last_updated = $c, deleted = $d WHERE rid = $a", 4);
-            _insertVersion = Make("INSERT INTO version (rid, type, version, last_updated, deleted, json) VALUES ($a, $b, $c, $d, $e, $f)", 6);
+            _insertVersion = Make("INSERT INTO version (rid, type, version, last_updated, deleted, json, method, status) VALUES ($a, $b, $c, $d, $e, $f, $g, $h)", 8);
             _string = Make("INSERT INTO idx_string (rid, param, norm, exact) VALUES ($a, $b, $c, $d)", 4);
             _token = Make("INSERT INTO idx_token (rid, param, system, code, text) VALUES ($a, $b, $c, $d, $e)", 5);
             _reference = Make("INSERT INTO idx_reference (rid, param, target_type, target_id, url) VALUES ($a, $b, $c, $d, $e)", 5);
             _date = Make("INSERT INTO idx_date (rid, param, start, end) VALUES ($a, $b, $c, $d)", 4);
             _number = Make("INSERT INTO idx_number (rid, param, value, low, high, system, code) VALUES ($a, $b, $c, $d, $e, $f, $g)", 7);
             _uri = Make("INSERT INTO idx_uri (rid, param, value) VALUES ($a, $b, $c)", 3);
+            _composite = Make("INSERT INTO idx_composite (rid, param, a_system, a_code, b_system, b_code, b_low, b_high, b_text) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i)", 9);
             _deleteIndex = SqliteSchema.IndexTables.Select(t => Make($"DELETE FROM {t} WHERE rid = $a", 1)).ToArray();
         }
 
@@ -166,8 +167,11 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
         public void UpdateResource(long rid, int version, long ticks, bool deleted) =>
             Run(_updateResource, rid, version, ticks, deleted ? 1 : 0);
 
-        public void InsertVersion(long rid, string type, int version, long ticks, bool deleted, ReadOnlyMemory<byte> json) =>
-            Run(_insertVersion, rid, type, version, ticks, deleted ? 1 : 0, json.ToArray());
+        public void InsertVersion(long rid, ResourceWrite w, long ticks) =>
+            Run(_insertVersion, rid, w.Type, w.Version, ticks, w.Deleted ? 1 : 0,
+                System.Runtime.InteropServices.MemoryMarshal.TryGetArray(w.Json, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                    ? segment.Array : w.Json.ToArray(),
+                w.Method, w.Status);
 
         public void DeleteIndex(long rid)
         {
@@ -185,6 +189,17 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
                 case DateIndexValue d: Run(_date, rid, param, d.Start, d.End); break;
                 case NumberIndexValue n: Run(_number, rid, param, (double)n.Value, (double)n.Low, (double)n.High, n.System, n.Code); break;
                 case UriIndexValue u: Run(_uri, rid, param, u.Value); break;
+                case CompositeIndexValue c:
+                    var (system, code, low, high, text) = c.Second switch
+                    {
+                        TokenIndexValue t => (t.System, t.Code, null, null, null),
+                        NumberIndexValue n => (n.System, n.Code, (object)(double)n.Low, (object)(double)n.High, null),
+                        DateIndexValue d => (null, null, d.Start, d.End, null),
+                        StringIndexValue s => ((string?)null, (string?)null, (object?)null, (object?)null, s.Normalized),
+                        _ => (null, null, null, null, null),
+                    };
+                    Run(_composite, rid, param, c.FirstSystem, c.FirstCode, system, code, low, high, text);
+                    break;
             }
         }
 

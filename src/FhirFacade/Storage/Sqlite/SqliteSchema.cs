@@ -27,6 +27,8 @@ internal static class SqliteSchema
             version INTEGER NOT NULL,
             last_updated INTEGER NOT NULL,
             deleted INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            status INTEGER NOT NULL,
             json BLOB NOT NULL,
             UNIQUE (rid, version));
         CREATE INDEX IF NOT EXISTS version_by_type_time ON version (type, last_updated);
@@ -56,9 +58,14 @@ internal static class SqliteSchema
         CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, value TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS idx_uri_match ON idx_uri (param, value, rid);
         CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid);
+
+        CREATE TABLE IF NOT EXISTS idx_composite (rid INTEGER NOT NULL, param INTEGER NOT NULL, a_system TEXT, a_code TEXT,
+            b_system TEXT, b_code TEXT, b_low, b_high, b_text TEXT);
+        CREATE INDEX IF NOT EXISTS idx_composite_match ON idx_composite (param, a_code, rid);
+        CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid);
         """;
 
-    public static readonly string[] IndexTables = ["idx_string", "idx_token", "idx_reference", "idx_date", "idx_number", "idx_uri"];
+    public static readonly string[] IndexTables = ["idx_string", "idx_token", "idx_reference", "idx_date", "idx_number", "idx_uri", "idx_composite"];
 
     public static string TableFor(Search.IndexKind kind) => kind switch
     {
@@ -67,6 +74,7 @@ internal static class SqliteSchema
         Search.IndexKind.Reference => "idx_reference",
         Search.IndexKind.Date => "idx_date",
         Search.IndexKind.Number => "idx_number",
+        Search.IndexKind.Composite => "idx_composite",
         _ => "idx_uri",
     };
 

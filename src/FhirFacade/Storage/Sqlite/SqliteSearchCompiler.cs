@@ -32,6 +32,38 @@ internal sealed class SqliteSearchCompiler
         return new CompiledSearch(select, count, c._parameters);
     }
 
+    /// <summary>Targets of <paramref name="spec"/>'s references from the given <c>SourceType</c> resources.</summary>
+    public static CompiledSearch Include(IncludeSpec spec, IReadOnlyList<string> sourceIds)
+    {
+        var c = new SqliteSearchCompiler();
+        var where = $"src.type = {c.Param(spec.SourceType)} AND src.id IN ({string.Join(", ", sourceIds.Select(i => c.Param(i)))})";
+        if (spec.Param is not null) where += $" AND ref.param = {c.ParamId(spec.Param)}";
+        if (spec.TargetType is not null) where += $" AND ref.target_type = {c.Param(spec.TargetType)}";
+        var select = $"""
+            SELECT DISTINCT {Columns} FROM idx_reference ref JOIN resource src ON src.rid = ref.rid
+            JOIN resource r ON r.type = ref.target_type AND r.id = ref.target_id AND r.deleted = 0
+            JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {where}
+            """;
+        return new CompiledSearch(select, "", c._parameters);
+    }
+
+    /// <summary><c>SourceType</c> resources whose references (through <paramref name="spec"/>) point at the given resources.</summary>
+    public static CompiledSearch? RevInclude(IncludeSpec spec, string targetType, IReadOnlyList<string> targetIds)
+    {
+        if (spec.TargetType is not null && spec.TargetType != targetType) return null;
+        var c = new SqliteSearchCompiler();
+        var where = $"ref.target_type = {c.Param(targetType)} AND ref.target_id IN ({string.Join(", ", targetIds.Select(i => c.Param(i)))})";
+        if (spec.Param is not null) where += $" AND ref.param = {c.ParamId(spec.Param)}";
+        var select = $"""
+            SELECT DISTINCT {Columns} FROM idx_reference ref
+            JOIN resource r ON r.rid = ref.rid AND r.type = {c.Param(spec.SourceType)} AND r.deleted = 0
+            JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {where}
+            """;
+        return new CompiledSearch(select, "", c._parameters);
+    }
+
     private string Param(object? value)
     {
         var name = "$p" + _parameters.Count;
@@ -62,6 +94,7 @@ internal sealed class SqliteSearchCompiler
         DateCondition => "idx_date",
         NumberCondition => "idx_number",
         UriCondition => "idx_uri",
+        CompositeCondition => "idx_composite",
         _ => throw new NotSupportedException($"No index table for {e.GetType().Name}"),
     };
 
@@ -79,7 +112,8 @@ internal sealed class SqliteSearchCompiler
         ReferenceCondition r => $"param = {ParamId(r.Param)} AND target_id = {Param(r.TargetId)}"
                                  + (r.TargetType is null ? "" : $" AND target_type = {Param(r.TargetType)}"),
         DateCondition d => $"param = {ParamId(d.Param)} AND " + Range("start", "end", d.Comparator, d.Start, d.End),
-        NumberCondition n => NumberRow(n),
+        NumberCondition n => NumberRow(n, "value", "low", "high", "system", "code"),
+        CompositeCondition c => CompositeRow(c),
         UriCondition { Match: UriMatch.Exact } u => $"param = {ParamId(u.Param)} AND value = {Param(u.Value)}",
         UriCondition { Match: UriMatch.Below } u =>
             $"param = {ParamId(u.Param)} AND (value = {Param(u.Value)} OR value LIKE {Param(EscapeLike(u.Value.TrimEnd('/')) + "/%")} ESCAPE '\\')",
@@ -96,23 +130,42 @@ internal sealed class SqliteSearchCompiler
         return sql.ToString();
     }
 
-    private string NumberRow(NumberCondition n)
+    private string CompositeRow(CompositeCondition c)
     {
-        var sql = new StringBuilder($"param = {ParamId(n.Param)} AND ");
+        var sql = new StringBuilder($"param = {ParamId(c.Param)}");
+        if (c.FirstCode is not null) sql.Append($" AND a_code = {Param(c.FirstCode)}");
+        if (c.FirstSystem is { Length: 0 }) sql.Append(" AND a_system IS NULL");
+        else if (c.FirstSystem is not null) sql.Append($" AND a_system = {Param(c.FirstSystem)}");
+        sql.Append(" AND ").Append(c.Second switch
+        {
+            TokenCondition t => (t.Code is null ? "1 = 1" : $"b_code = {Param(t.Code)}")
+                                + (t.System is { Length: 0 } ? " AND b_system IS NULL" : t.System is null ? "" : $" AND b_system = {Param(t.System)}"),
+            NumberCondition n => NumberRow(n, "b_low", "b_low", "b_high", "b_system", "b_code", withParam: false),
+            DateCondition d => Range("b_low", "b_high", d.Comparator, d.Start, d.End),
+            StringCondition s => $"b_text >= {Param(s.Value)} AND b_text < {Param(s.Value + '\uffff')}",
+            _ => throw new NotSupportedException($"Unsupported composite component {c.Second.GetType().Name}"),
+        });
+        return sql.ToString();
+    }
+
+    private string NumberRow(NumberCondition n, string value, string low, string high, string system, string code, bool withParam = true)
+    {
+        var sql = new StringBuilder(withParam ? $"param = {ParamId(n.Param)} AND " : "");
         var (v, lo, hi) = ((double)n.Value, (double)n.Low, (double)n.High);
         sql.Append(n.Comparator switch
         {
-            Comparator.Eq => $"low >= {Param(lo)} AND high < {Param(hi)}",
-            Comparator.Gt => $"high > {Param(v)}",
-            Comparator.Lt => $"low < {Param(v)}",
-            Comparator.Ge => $"high >= {Param(v)}",
-            Comparator.Le => $"low <= {Param(v)}",
-            Comparator.Sa => $"low > {Param(v)}",
-            Comparator.Eb => $"high < {Param(v)}",
-            _ => $"high >= {Param(v - Math.Abs(v) * 0.1)} AND low <= {Param(v + Math.Abs(v) * 0.1)}",
+            Comparator.Eq => $"{low} >= {Param(lo)} AND {high} < {Param(hi)}",
+            Comparator.Ne => $"NOT ({low} >= {Param(lo)} AND {high} < {Param(hi)})",
+            Comparator.Gt => $"{high} > {Param(v)}",
+            Comparator.Lt => $"{low} < {Param(v)}",
+            Comparator.Ge => $"{high} >= {Param(v)}",
+            Comparator.Le => $"{low} <= {Param(v)}",
+            Comparator.Sa => $"{low} > {Param(v)}",
+            Comparator.Eb => $"{high} < {Param(v)}",
+            _ => $"{high} >= {Param(v - Math.Abs(v) * 0.1)} AND {low} <= {Param(v + Math.Abs(v) * 0.1)}",
         });
-        if (n.System is not null) sql.Append($" AND system = {Param(n.System)}");
-        if (n.Code is not null) sql.Append($" AND code = {Param(n.Code)}");
+        if (n.System is not null) sql.Append($" AND {system} = {Param(n.System)}");
+        if (n.Code is not null) sql.Append($" AND {code} = {Param(n.Code)}");
         return sql.ToString();
     }
 
