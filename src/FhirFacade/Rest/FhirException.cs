@@ -16,7 +16,7 @@ public sealed class FhirException(int status, OperationOutcome outcome) : Except
 
     public static FhirException NotFound(string diagnostics) => Of(404, OperationOutcome.IssueType.NotFound, diagnostics);
 
-    public static FhirException PreconditionFailed(string diagnostics) => Of(412, OperationOutcome.IssueType.Conflict, diagnostics);
+    public static FhirException MultipleMatches(string diagnostics) => Of(412, OperationOutcome.IssueType.MultipleMatches, diagnostics);
 }
 
 /// <summary>Builders for OperationOutcomes: one issue per problem, with severity, code, FHIRPath expression and location.</summary>

@@ -10,6 +10,7 @@ public static class Create
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
     {
         ResourceTypes.Require(type);
+        ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var ct = context.RequestAborted;
         var resource = await body.ReadResourceAsync(context.Request, ct);
         RequireType(resource, type);
@@ -19,7 +20,7 @@ public static class Create
         {
             var matches = await conditional.FindAsync(type, ifNoneExist, "If-None-Exist", ct);
             if (matches.Count > 1)
-                throw FhirException.PreconditionFailed($"If-None-Exist '{ifNoneExist}' matches {matches.Count} {type} resources; it must match at most one");
+                throw FhirException.MultipleMatches($"If-None-Exist '{ifNoneExist}' matches {matches.Count} {type} resources; it must match at most one");
             if (matches.Count == 1)
             {
                 await WriteResults.WriteAsync(context, matches[0], 200, baseUrl.Of(context.Request),

@@ -14,10 +14,15 @@ public static class Delete
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
         var ifMatch = WriteResults.IfMatch(context.Request);
-        var current = await store.ReadAsync(type, id, context.RequestAborted)
-            ?? throw FhirException.NotFound($"{type}/{id} is not known");
-        if (ifMatch is { } expected && expected != current.Version)
-            throw WriteResults.VersionMismatch(type, id, expected, current.Version);
+        var current = await store.ReadAsync(type, id, context.RequestAborted);
+        if (ifMatch is { } expected && expected != (current?.Version ?? 0))
+            throw WriteResults.VersionMismatch(type, id, expected, current?.Version ?? 0);
+        if (current is null)
+        {
+            // http.html#delete: deleting what does not exist succeeds, and changes nothing.
+            context.Response.StatusCode = 204;
+            return;
+        }
         await DeleteAsync(context, store, writes, current);
     }
 
@@ -27,7 +32,7 @@ public static class Delete
         var criteria = context.Request.QueryString.Value ?? "";
         var matches = await conditional.FindAsync(type, criteria, "url", context.RequestAborted);
         if (matches.Count > 1)
-            throw FhirException.PreconditionFailed($"The criteria '{criteria}' match {matches.Count} {type} resources; a conditional delete deletes at most one");
+            throw FhirException.MultipleMatches($"The criteria '{criteria}' match {matches.Count} {type} resources; a conditional delete deletes at most one");
         if (matches.Count == 0)
         {
             context.Response.StatusCode = 204;

@@ -19,6 +19,7 @@ public static class Patch
         var request = context.Request;
         var ct = context.RequestAborted;
         var ifMatch = WriteResults.IfMatch(request);
+        ResponseShape.From(request); // a refused Accept/_format must refuse before anything is written
         var isJsonPatch = request.ContentType?.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase) == true;
         var format = isJsonPatch ? FhirFormat.Json : ResponseShape.RequestFormat(request);
         var patch = await body.ReadBytesAsync(request, ct);

@@ -14,6 +14,7 @@ public static class Update
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
+        ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
         if (resource.Id is null)
@@ -28,6 +29,7 @@ public static class Update
     {
         ResourceTypes.Require(type);
         var criteria = context.Request.QueryString.Value ?? "";
+        ResponseShape.From(context.Request);
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
         var matches = await conditional.FindAsync(type, criteria, "url", context.RequestAborted);
@@ -44,7 +46,7 @@ public static class Update
                     throw FhirException.BadRequest($"The id in the body ({resource.Id}) differs from the matching resource {type}/{id}", $"{type}.id");
                 break;
             default:
-                throw FhirException.PreconditionFailed($"The criteria '{criteria}' match {matches.Count} {type} resources; a conditional update needs at most one");
+                throw FhirException.MultipleMatches($"The criteria '{criteria}' match {matches.Count} {type} resources; a conditional update needs at most one");
         }
         await SaveAsync(context, store, writes, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }

@@ -20,7 +20,8 @@ public static class JsonPatch
         }
         catch (JsonException e)
         {
-            throw FhirException.BadRequest($"The JSON Patch document is not valid JSON: {e.Message}", code: OperationOutcome.IssueType.Structure);
+            throw new FhirException(400, Outcomes.Error(OperationOutcome.IssueType.Structure, $"The JSON Patch document is not valid JSON: {e.Message}",
+                location: $"line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}"));
         }
         var root = JsonNode.Parse(document.Span)!;
         for (int i = 0; i < operations.Count; i++)
@@ -52,7 +53,7 @@ public static class JsonPatch
 
     private static JsonNode Add(JsonNode root, string path, JsonNode? value, int i)
     {
-        if (path.Length == 0) return value ?? throw Failed(i, "cannot replace the document with null");
+        if (path.Length == 0) throw Failed(i, "cannot replace the whole resource; patch its elements");
         var (parent, key) = Parent(root, path, i);
         switch (parent)
         {
@@ -94,6 +95,7 @@ public static class JsonPatch
     private static (JsonNode Parent, string Key) Parent(JsonNode root, string path, int i)
     {
         var tokens = Tokens(path, i);
+        if (tokens.Length == 0) throw Failed(i, "cannot remove or replace the whole resource; patch its elements");
         var parentPath = "/" + string.Join('/', tokens[..^1].Select(t => t.Replace("~", "~0").Replace("/", "~1")));
         var parent = tokens.Length == 1 ? root : Get(root, parentPath, i) ?? throw Failed(i, $"the parent of '{path}' is null");
         return (parent, tokens[^1]);
