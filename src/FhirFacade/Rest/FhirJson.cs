@@ -20,7 +20,10 @@ public static class FhirJson
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, Options(pretty)))
-            Serializer.Serialize(resource, writer, summary, elements);
+        {
+            if (ResponseFilter.For(summary, elements) is { } filter) Serializer.Serialize(resource, writer, filter);
+            else Serializer.Serialize(resource, writer);
+        }
         return buffer.WrittenSpan.ToArray();
     }
 

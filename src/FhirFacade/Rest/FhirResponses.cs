@@ -50,7 +50,9 @@ public static class FhirResponses
         if (shape.Summary is not SummaryType.False || shape.Elements is not null) MarkSubsetted(resource);
         var bytes = shape.Format == FhirFormat.Json
             ? FhirJson.ToBytes(resource, shape.Summary, shape.Elements, shape.Pretty)
-            : XmlSerializer.SerializeToBytes(resource, summary: shape.Summary, elements: shape.Elements, pretty: shape.Pretty);
+            : ResponseFilter.For(shape.Summary, shape.Elements) is { } filter
+                ? XmlSerializer.SerializeToBytes(resource, shape.Pretty, filter)
+                : XmlSerializer.SerializeToBytes(resource, pretty: shape.Pretty);
         return WriteBytesAsync(context.Response, bytes, shape.ContentType);
     }
 
