@@ -10,11 +10,25 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
     public IReadOnlyList<IndexValue> Extract(Resource resource)
     {
         var values = new List<IndexValue>(32);
-        var root = resource.ToPocoNode();
-        var context = new FhirEvaluationContext { ElementResolver = ResolveTypeOnly };
+        PocoNode? root = null;
+        FhirEvaluationContext? context = null;
+        var selected = new List<Base>();
         foreach (var p in registry.For(resource.TypeName))
         {
             if (p.Compiled is null) continue;
+            if (p.Paths is { } paths)
+            {
+                selected.Clear();
+                foreach (var path in paths) path.Evaluate(resource, selected);
+                foreach (var value in selected)
+                {
+                    if (p.Type == SearchParamType.Composite) CompositeParameter.Extract(p, value, values);
+                    else Add(p, value, values);
+                }
+                continue;
+            }
+            root ??= resource.ToPocoNode();
+            context ??= new FhirEvaluationContext { ElementResolver = ResolveTypeOnly };
             try
             {
                 foreach (var node in p.Compiled(root, context))
@@ -28,7 +42,8 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
                 logger.LogDebug(e, "Search parameter {Param} could not be evaluated on {Type}/{Id}", p.IndexKey, resource.TypeName, resource.Id);
             }
         }
-        return values;
+        // Unions and repeated codes yield equal values; one index row each is enough.
+        return values.Count < 2 ? values : values.Distinct().ToList();
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PocoNode?> EmptyInstances = new();
@@ -37,14 +52,13 @@ public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<Ind
     /// resolve() for index extraction: many R4 expressions only ask what a reference points at
     /// (<c>subject.where(resolve() is Patient)</c>), so an empty instance of the referenced type answers without a store read.
     /// </summary>
-    private static PocoNode? ResolveTypeOnly(string reference)
+    internal static PocoNode? ResolveTypeOnly(string reference)
     {
-        var (type, _) = ReferenceParameter.Split(reference);
-        if (type is null) return null;
+        if (ReferenceParameter.TypeOf(reference) is not { } type) return null;
         return EmptyInstances.GetOrAdd(type, t => ModelInfo.GetTypeForFhirType(t) is { } clr && Activator.CreateInstance(clr) is Resource r ? r.ToPocoNode() : null);
     }
 
-    private static void Add(SearchParameterDefinition p, Base value, List<IndexValue> into)
+    internal static void Add(SearchParameterDefinition p, Base value, List<IndexValue> into)
     {
         switch (p.Type)
         {

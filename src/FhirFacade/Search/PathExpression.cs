@@ -23,16 +23,35 @@ public sealed partial class PathExpression
 
     private PathExpression(Step[] steps) => _steps = steps;
 
+    /// <summary>A union of paths ("A | B"), or null when any part needs the full FHIRPath engine.</summary>
+    public static IReadOnlyList<PathExpression>? TryCompileUnion(string expression, string? resourceType)
+    {
+        var parts = new List<PathExpression>();
+        foreach (var part in SearchParameterRegistry.SplitUnion(expression))
+        {
+            if (TryCompile(part, resourceType) is not { } path) return null;
+            parts.Add(path);
+        }
+        return parts.Count == 0 ? null : parts;
+    }
+
     /// <summary>The compiled path, or null when the expression needs the full FHIRPath engine.</summary>
-    public static PathExpression? TryCompile(string expression, string resourceType)
+    /// <param name="resourceType">The type the expression starts at ("Patient.name"); null for a path relative to
+    /// the node it is evaluated on (composite components: "code", "value.as(Quantity)").</param>
+    public static PathExpression? TryCompile(string expression, string? resourceType)
     {
         var text = expression.Trim();
         var steps = new List<Step>();
         var asMatch = AsPattern().Match(text);
         string? castTo = null;
         if (asMatch.Success) { text = asMatch.Groups[1].Value; castTo = asMatch.Groups[2].Value; }
-        if (!text.StartsWith(resourceType + ".", StringComparison.Ordinal)) return null;
-        foreach (var token in Tokens(text[(resourceType.Length + 1)..]))
+        if (resourceType is not null)
+        {
+            if (text == resourceType) return new PathExpression([]);
+            if (!text.StartsWith(resourceType + ".", StringComparison.Ordinal)) return null;
+            text = text[(resourceType.Length + 1)..];
+        }
+        foreach (var token in Tokens(text))
         {
             Step? step = token switch
             {
@@ -54,12 +73,12 @@ public sealed partial class PathExpression
             if (TypeOf(castTo) is not { } t) return null;
             steps.Add(new OfType(t));
         }
-        return steps.Count == 0 ? null : new PathExpression(steps.ToArray());
+        return new PathExpression(steps.ToArray());
     }
 
-    public void Evaluate(Resource resource, List<Base> into)
+    public void Evaluate(Base start, List<Base> into)
     {
-        var current = new List<Base> { resource };
+        var current = new List<Base> { start };
         var next = new List<Base>();
         foreach (var step in _steps)
         {
@@ -84,7 +103,7 @@ public sealed partial class PathExpression
                 if (t.Type.IsInstanceOfType(node)) into.Add(node);
                 return;
             case ResolvesTo r:
-                if (node is ResourceReference { Reference: { } reference } && ReferenceParameter.Split(reference).Type == r.Type) into.Add(node);
+                if (node is ResourceReference { Reference: { } reference } && ReferenceParameter.TypeOf(reference) == r.Type) into.Add(node);
                 return;
             case WhereEquals w:
                 if (node.TryGetValue(w.Name, out var v) && v is PrimitiveType p && p.ToString() == w.Value) into.Add(node);

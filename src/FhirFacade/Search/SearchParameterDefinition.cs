@@ -15,6 +15,9 @@ public sealed class SearchParameterDefinition
     public IReadOnlyList<string> Targets { get; init; } = [];
     public CompiledExpression? Compiled { get; init; }
 
+    /// <summary>The same expression as plain POCO paths when it has that shape (most do): much faster than FHIRPath.</summary>
+    public IReadOnlyList<PathExpression>? Paths { get; init; }
+
     /// <summary>For composite parameters: the components, evaluated relative to each node the expression selects.</summary>
     public IReadOnlyList<CompositeComponent> Components { get; init; } = [];
 
@@ -40,6 +43,9 @@ public sealed class SearchParameterDefinition
 /// </summary>
 public sealed record CompositeComponent(SearchParamType Type, string Expression, CompiledExpression Compiled)
 {
+    /// <summary>The component as POCO paths relative to the composite's node, when it has that shape.</summary>
+    public IReadOnlyList<PathExpression>? Paths { get; } = PathExpression.TryCompileUnion(Expression, null);
+
     public static bool IsSupported(IReadOnlyList<CompositeComponent> components) =>
         components.Count == 2 && components[0].Type == SearchParamType.Token
         && components[1].Type is SearchParamType.Token or SearchParamType.Quantity or SearchParamType.Date or SearchParamType.String;

@@ -56,6 +56,9 @@ public sealed class SearchParameterRegistry
                 Expression = expression,
                 Targets = sp.Target?.Select(t => t.GetLiteral()).ToArray() ?? [],
                 Compiled = compiler.Compile(expression),
+                Paths = sp.Type == SearchParamType.Composite && components.Any(c => c.Paths is null)
+                    ? null
+                    : PathExpression.TryCompileUnion(expression, sp.Resource),
                 Components = components,
             };
         }
@@ -78,6 +81,7 @@ public sealed class SearchParameterRegistry
             Type = kind,
             Expression = path.Length == 0 ? "" : $"{type}.{path}",
             Compiled = path.Length == 0 ? null : compiler.Compile($"{type}.{path}"),
+            Paths = path.Length == 0 ? null : PathExpression.TryCompileUnion($"{type}.{path}", type),
         };
         yield return Make("_id", SearchParamType.Token, "");
         yield return Make("_lastUpdated", SearchParamType.Date, "");
@@ -91,25 +95,28 @@ public sealed class SearchParameterRegistry
     /// Keeps the parts of a shared expression ("Patient.birthDate | Person.birthDate") that start at
     /// <paramref name="type"/>. Splits only on top-level '|' so unions inside functions stay whole.
     /// </summary>
-    internal static string ExpressionFor(string type, string expression)
-    {
-        var parts = new List<string>();
-        int depth = 0, start = 0;
-        for (int i = 0; i <= expression.Length; i++)
+    internal static string ExpressionFor(string type, string expression) =>
+        string.Join(" | ", SplitUnion(expression).Where(part =>
         {
-            if (i < expression.Length)
-            {
-                var c = expression[i];
-                if (c is '(' or '[') depth++;
-                else if (c is ')' or ']') depth--;
-                if (c != '|' || depth != 0) continue;
-            }
-            var part = expression[start..i].Trim();
-            start = i + 1;
             var head = part.TrimStart('(');
-            if (head.StartsWith(type + ".", StringComparison.Ordinal) || head == type)
-                parts.Add(part);
+            return head.StartsWith(type + ".", StringComparison.Ordinal) || head == type;
+        }));
+
+    /// <summary>The parts of a union, split only on top-level '|' so unions inside functions stay whole.</summary>
+    internal static IEnumerable<string> SplitUnion(string expression)
+    {
+        int depth = 0, start = 0;
+        for (int i = 0; i < expression.Length; i++)
+        {
+            var c = expression[i];
+            if (c is '(' or '[') depth++;
+            else if (c is ')' or ']') depth--;
+            else if (c == '|' && depth == 0)
+            {
+                yield return expression[start..i].Trim();
+                start = i + 1;
+            }
         }
-        return string.Join(" | ", parts);
+        yield return expression[start..].Trim();
     }
 }

@@ -10,20 +10,35 @@ namespace FhirCare.FhirFacade.Search.Parameters;
 /// </summary>
 public static class CompositeParameter
 {
-    public static void Extract(SearchParameterDefinition p, PocoNode node, FhirEvaluationContext context, List<IndexValue> into)
+    /// <summary>Through the FHIRPath engine, for components that are not plain paths.</summary>
+    public static void Extract(SearchParameterDefinition p, PocoNode node, FhirEvaluationContext context, List<IndexValue> into) =>
+        Combine(p, p.Components[0].Compiled(node, context).Select(n => n.Poco), p.Components[1].Compiled(node, context).Select(n => n.Poco), into);
+
+    /// <summary>Through the components' POCO paths.</summary>
+    public static void Extract(SearchParameterDefinition p, Base node, List<IndexValue> into)
+    {
+        var first = new List<Base>();
+        foreach (var path in p.Components[0].Paths!) path.Evaluate(node, first);
+        if (first.Count == 0) return;
+        var second = new List<Base>();
+        foreach (var path in p.Components[1].Paths!) path.Evaluate(node, second);
+        Combine(p, first, second, into);
+    }
+
+    private static void Combine(SearchParameterDefinition p, IEnumerable<Base> firstNodes, IEnumerable<Base> secondNodes, List<IndexValue> into)
     {
         var firsts = new List<IndexValue>();
-        foreach (var n in p.Components[0].Compiled(node, context)) TokenParameter.Extract("", n.Poco, firsts);
+        foreach (var n in firstNodes) TokenParameter.Extract("", n, firsts);
         if (firsts.Count == 0) return;
         var seconds = new List<IndexValue>();
-        foreach (var n in p.Components[1].Compiled(node, context))
+        foreach (var n in secondNodes)
         {
             switch (p.Components[1].Type)
             {
-                case SearchParamType.Token: TokenParameter.Extract("", n.Poco, seconds); break;
-                case SearchParamType.Quantity: NumberParameter.Extract("", n.Poco, seconds); break;
-                case SearchParamType.Date: DateParameter.Extract("", n.Poco, seconds); break;
-                case SearchParamType.String: StringParameter.Extract("", n.Poco, seconds); break;
+                case SearchParamType.Token: TokenParameter.Extract("", n, seconds); break;
+                case SearchParamType.Quantity: NumberParameter.Extract("", n, seconds); break;
+                case SearchParamType.Date: DateParameter.Extract("", n, seconds); break;
+                case SearchParamType.String: StringParameter.Extract("", n, seconds); break;
             }
         }
         foreach (var first in firsts.OfType<TokenIndexValue>())

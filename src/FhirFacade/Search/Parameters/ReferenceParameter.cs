@@ -34,6 +34,18 @@ public static class ReferenceParameter
         return new ReferenceCondition(param, null, value, null);
     }
 
+    /// <summary>The resource type a literal reference names, relative or absolute ("http://x/fhir/Patient/1/_history/2" → Patient).</summary>
+    internal static string? TypeOf(string reference)
+    {
+        var path = reference;
+        var history = path.IndexOf("/_history/", StringComparison.Ordinal);
+        if (history >= 0) path = path[..history];
+        var slash = path.LastIndexOf('/');
+        if (slash <= 0) return null;
+        var type = path[(path.LastIndexOf('/', slash - 1) + 1)..slash];
+        return Hl7.Fhir.Model.ModelInfo.IsKnownResource(type) ? type : null;
+    }
+
     /// <summary>Type and id of a relative reference "Type/id" or ".../Type/id[/_history/n]"; (null, null) for anything else.</summary>
     internal static (string? Type, string? Id) Split(string reference)
     {
