@@ -23,9 +23,10 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
     private readonly string _connectionString;
     private readonly string _synchronous;
     private readonly SqliteGroupCommitWriter _writer;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly ConcurrentBag<ReadConnection> _readers = [];
 
-    public SqliteFhirStore(IOptions<SqliteOptions> options)
+    public SqliteFhirStore(IOptions<SqliteOptions> options, ILogger<SqliteFhirStore> logger)
     {
         var path = System.IO.Path.GetFullPath(options.Value.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
@@ -36,10 +37,11 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         var writeConnection = SqliteSchema.Open(_connectionString, _synchronous);
         using (var create = writeConnection.CreateCommand())
         {
-            create.CommandText = SqliteSchema.Create + $"PRAGMA user_version = {SqliteSchema.Version};";
+            create.CommandText = SqliteSchema.Create + $"PRAGMA user_version = {SqliteSchema.Version}; PRAGMA wal_autocheckpoint = 0;";
             create.ExecuteNonQuery();
         }
         _writer = new SqliteGroupCommitWriter(writeConnection);
+        _checkpointer = new SqliteCheckpointer(_connectionString, _synchronous, logger);
     }
 
     public Task CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct) => _writer.WriteAsync(writes);
@@ -225,6 +227,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync();
+        await _checkpointer.DisposeAsync();
         while (_readers.TryTake(out var c)) c.Dispose();
     }
 

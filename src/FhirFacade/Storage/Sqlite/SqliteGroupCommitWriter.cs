@@ -119,12 +119,12 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             _insertResource = Make("INSERT INTO resource (type, id, version, last_updated, deleted) VALUES ($a, $b, $c, $d, $e) RETURNING rid", 5);
             _updateResource = Make("UPDATE resource SET version = $b, last_updated = $c, deleted = $d WHERE rid = $a", 4);
             _insertVersion = Make("INSERT INTO version (rid, type, version, last_updated, deleted, json, method, status) VALUES ($a, $b, $c, $d, $e, $f, $g, $h)", 8);
-            _string = Make("INSERT INTO idx_string (rid, param, norm, exact) VALUES ($a, $b, $c, $d)", 4);
-            _token = Make("INSERT INTO idx_token (rid, param, system, code, text) VALUES ($a, $b, $c, $d, $e)", 5);
-            _reference = Make("INSERT INTO idx_reference (rid, param, target_type, target_id, url) VALUES ($a, $b, $c, $d, $e)", 5);
-            _date = Make("INSERT INTO idx_date (rid, param, start, end) VALUES ($a, $b, $c, $d)", 4);
-            _number = Make("INSERT INTO idx_number (rid, param, value, low, high, system, code) VALUES ($a, $b, $c, $d, $e, $f, $g)", 7);
-            _uri = Make("INSERT INTO idx_uri (rid, param, value) VALUES ($a, $b, $c)", 3);
+            _string = Make("INSERT OR IGNORE INTO idx_string (rid, param, norm, exact) VALUES ($a, $b, $c, $d)", 4);
+            _token = Make("INSERT OR IGNORE INTO idx_token (rid, param, system, code, text) VALUES ($a, $b, $c, $d, $e)", 5);
+            _reference = Make("INSERT OR IGNORE INTO idx_reference (rid, param, target_type, target_id, url) VALUES ($a, $b, $c, $d, $e)", 5);
+            _date = Make("INSERT OR IGNORE INTO idx_date (rid, param, start, end) VALUES ($a, $b, $c, $d)", 4);
+            _number = Make("INSERT OR IGNORE INTO idx_number (rid, param, value, low, high, system, code) VALUES ($a, $b, $c, $d, $e, $f, $g)", 7);
+            _uri = Make("INSERT OR IGNORE INTO idx_uri (rid, param, value) VALUES ($a, $b, $c)", 3);
             _composite = Make("INSERT INTO idx_composite (rid, param, a_system, a_code, b_system, b_code, b_low, b_high, b_text) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i)", 9);
             _deleteIndex = SqliteSchema.IndexTables.Select(t => Make($"DELETE FROM {t} WHERE rid = $a", 1)).ToArray();
         }
@@ -143,11 +143,13 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             foreach (var cmd in _all) cmd.Transaction = tx;
         }
 
+        private readonly Dictionary<string, SqliteCommand> _fixed = [];
+
+        /// <summary>Runs a parameterless statement (SAVEPOINT, RELEASE, ROLLBACK TO), prepared on first use.</summary>
         public void Exec(string sql)
         {
-            using var cmd = _c.CreateCommand();
+            if (!_fixed.TryGetValue(sql, out var cmd)) _fixed[sql] = cmd = Make(sql, 0);
             cmd.Transaction = _find.Transaction;
-            cmd.CommandText = sql;
             cmd.ExecuteNonQuery();
         }
 
@@ -184,10 +186,10 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             switch (value)
             {
                 case StringIndexValue s: Run(_string, rid, param, s.Normalized, s.Exact); break;
-                case TokenIndexValue t: Run(_token, rid, param, t.System, t.Code, t.Text); break;
-                case ReferenceIndexValue r: Run(_reference, rid, param, r.TargetType, r.TargetId, r.Url); break;
+                case TokenIndexValue t: Run(_token, rid, param, t.System ?? "", t.Code ?? "", t.Text); break;
+                case ReferenceIndexValue r: Run(_reference, rid, param, r.TargetType ?? "", r.TargetId ?? "", r.Url ?? ""); break;
                 case DateIndexValue d: Run(_date, rid, param, d.Start, d.End); break;
-                case NumberIndexValue n: Run(_number, rid, param, (double)n.Value, (double)n.Low, (double)n.High, n.System, n.Code); break;
+                case NumberIndexValue n: Run(_number, rid, param, (double)n.Value, (double)n.Low, (double)n.High, n.System ?? "", n.Code ?? ""); break;
                 case UriIndexValue u: Run(_uri, rid, param, u.Value); break;
                 case CompositeIndexValue c:
                     var (system, code, low, high, text) = c.Second switch

@@ -6,6 +6,9 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 /// The SQLite layout. <c>resource</c> holds one row per logical resource pointing at its current version;
 /// <c>version</c> holds every version (the history) with its JSON; the <c>idx_*</c> tables hold the search index of
 /// each resource's current version, keyed by the resource's rowid and a 64-bit hash of the parameter's index key.
+/// Index tables are clustered on what searches look up (WITHOUT ROWID, primary key starting with param and value),
+/// so a row costs one B-tree insert plus the rid index that lets an update drop the old rows. Missing token
+/// systems, reference parts and units are stored as '' (a primary key cannot hold NULL); queries treat '' as absent.
 /// </summary>
 internal static class SqliteSchema
 {
@@ -34,29 +37,29 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS version_by_type_time ON version (type, last_updated);
         CREATE INDEX IF NOT EXISTS version_by_time ON version (last_updated);
 
-        CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, param INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS idx_string_match ON idx_string (param, norm, rid);
+        CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, param INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL,
+            PRIMARY KEY (param, norm, exact, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, param INTEGER NOT NULL, system TEXT, code TEXT, text TEXT);
-        CREATE INDEX IF NOT EXISTS idx_token_match ON idx_token (param, code, system, rid);
+        CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, param INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL, text TEXT,
+            PRIMARY KEY (param, code, system, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_reference (rid INTEGER NOT NULL, param INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT);
-        CREATE INDEX IF NOT EXISTS idx_reference_match ON idx_reference (param, target_id, target_type, rid);
-        CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (target_type, target_id);
+        CREATE TABLE IF NOT EXISTS idx_reference (rid INTEGER NOT NULL, param INTEGER NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL, url TEXT NOT NULL,
+            PRIMARY KEY (param, target_id, target_type, url, rid)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (target_id, target_type);
         CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_date (rid INTEGER NOT NULL, param INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS idx_date_match ON idx_date (param, start, end, rid);
+        CREATE TABLE IF NOT EXISTS idx_date (rid INTEGER NOT NULL, param INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+            PRIMARY KEY (param, start, end, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_date_rid ON idx_date (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_number (rid INTEGER NOT NULL, param INTEGER NOT NULL, value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL, system TEXT, code TEXT);
-        CREATE INDEX IF NOT EXISTS idx_number_match ON idx_number (param, value, rid);
+        CREATE TABLE IF NOT EXISTS idx_number (rid INTEGER NOT NULL, param INTEGER NOT NULL, value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL,
+            system TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (param, value, low, high, system, code, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_number_rid ON idx_number (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, value TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS idx_uri_match ON idx_uri (param, value, rid);
+        CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (param, value, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid);
 
         CREATE TABLE IF NOT EXISTS idx_composite (rid INTEGER NOT NULL, param INTEGER NOT NULL, a_system TEXT, a_code TEXT,

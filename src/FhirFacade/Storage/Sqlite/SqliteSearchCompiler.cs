@@ -125,7 +125,7 @@ internal sealed class SqliteSearchCompiler
     {
         var sql = new StringBuilder($"param = {ParamId(t.Param)}");
         if (t.Code is not null) sql.Append($" AND code = {Param(t.Code)}");
-        if (t.System is { Length: 0 }) sql.Append(" AND system IS NULL");
+        if (t.System is { Length: 0 }) sql.Append(" AND system = ''");
         else if (t.System is not null) sql.Append($" AND system = {Param(t.System)}");
         return sql.ToString();
     }
@@ -200,7 +200,7 @@ internal sealed class SqliteSearchCompiler
         var t = "c" + _aliases++;
         return $"""
             {alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource {t} ON {t}.type = {Param(chain.TargetType)} AND {t}.id = ref.target_id
-            WHERE ref.param = {ParamId(chain.Param)} AND (ref.target_type = {t}.type OR ref.target_type IS NULL) AND {t}.deleted = 0
+            WHERE ref.param = {ParamId(chain.Param)} AND ref.target_type = {t}.type AND {t}.deleted = 0
             AND {Predicate(chain.Target, t)})
             """;
     }
