@@ -30,12 +30,19 @@ public static class Hosting
         {
             case "Sqlite":
                 services.Configure<SqliteOptions>(config.GetSection("Storage:Sqlite"));
-                services.AddSingleton<IFhirStore, SqliteFhirStore>();
+                services.AddSingleton<SqliteFhirStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite");
         }
 
+        services.Configure<ResourceCacheOptions>(config.GetSection("Storage:Cache"));
+        services.AddSingleton<IFhirStore>(sp =>
+        {
+            IFhirStore backend = sp.GetRequiredService<SqliteFhirStore>();
+            var cache = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ResourceCacheOptions>>().Value;
+            return cache.MaxBytes > 0 ? new CachedFhirStore(backend, cache.MaxBytes) : backend;
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SearchParameterRegistry>();
         services.AddSingleton<IndexExtractor>();

@@ -18,7 +18,7 @@ public static class FhirResponses
     public static void SetVersionHeaders(HttpResponse response, StoredResource stored)
     {
         response.Headers.ETag = stored.ETag;
-        response.Headers.LastModified = stored.LastUpdated.ToString("R");
+        response.Headers.LastModified = stored.HttpLastModified;
     }
 
     public static Task WriteStoredAsync(HttpContext context, StoredResource stored, int status, ResponseShape shape)

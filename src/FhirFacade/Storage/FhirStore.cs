@@ -35,7 +35,10 @@ public sealed record StoredResource(
     string Type, string Id, int Version, DateTimeOffset LastUpdated, bool Deleted, ReadOnlyMemory<byte> Json,
     string? Method = null, int? Status = null)
 {
-    public string ETag => $"W/\"{Version}\"";
+    public string ETag => field ??= $"W/\"{Version}\"";
+
+    /// <summary>lastUpdated as an HTTP date, formatted once per version (cached resources are read many times).</summary>
+    public string HttpLastModified => field ??= LastUpdated.ToString("R");
 }
 
 /// <summary>

@@ -9,7 +9,8 @@ namespace FhirCare.FhirFacade.Tests.Rest;
 /// <summary>409 from lost update races and 500 from a broken store, each on a server of its own.</summary>
 public sealed class ErrorStatusServerTests
 {
-    private static FhirServer NewServer() => FhirServer.With(new Dictionary<string, string?>());
+    // Without the read cache, so that every request really reaches the (deliberately broken) store.
+    private static FhirServer NewServer() => FhirServer.With(new Dictionary<string, string?> { ["Storage:Cache:MaxBytes"] = "0" });
 
     [Fact]
     public async Task Concurrent_updates_without_if_match_are_200_or_409_and_none_is_lost()

@@ -224,8 +224,12 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     private void Return(ReadConnection c) => _readers.Add(c);
 
+    private int _disposed;
+
+    /// <summary>Idempotent: the container may reach this store both as itself and as the IFhirStore.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _writer.DisposeAsync();
         await _checkpointer.DisposeAsync();
         while (_readers.TryTake(out var c)) c.Dispose();

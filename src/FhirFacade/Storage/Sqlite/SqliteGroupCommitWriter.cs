@@ -19,12 +19,17 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly Statements _sql;
     private readonly Task _loop;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SqliteGroupCommitWriter(SqliteConnection connection)
     {
         _connection = connection;
         _sql = new Statements(connection);
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // A dedicated thread, not the thread pool: under load the pool's queue is full of request work, and the one
+        // writer every request waits for must not queue behind it.
+        var thread = new Thread(Run) { Name = "FhirCare SQLite writer", IsBackground = true, Priority = ThreadPriority.AboveNormal };
+        thread.Start();
+        _loop = _stopped.Task;
     }
 
     public Task WriteAsync(IReadOnlyList<ResourceWrite> writes)
@@ -34,11 +39,17 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
         return request.Done.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
+    {
+        try { Loop(); }
+        finally { _stopped.TrySetResult(); }
+    }
+
+    private void Loop()
     {
         var batch = new List<Request>(MaxRequestsPerCommit);
         var failures = new Exception?[MaxRequestsPerCommit];
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
             while (batch.Count < MaxRequestsPerCommit && _queue.Reader.TryRead(out var r)) batch.Add(r);
