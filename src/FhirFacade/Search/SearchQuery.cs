@@ -16,6 +16,12 @@ public sealed record SearchQuery(
     int Offset,
     TotalMode Total)
 {
+    /// <summary>
+    /// Where the page starts: an opaque cursor from a previous <c>SearchPage</c> (keyset paging, so pages stay stable
+    /// while resources are added or removed), or null for the first page.
+    /// </summary>
+    public string? Cursor { get; init; }
+
     /// <summary>_include and _revinclude requests, applied to the page of matches.</summary>
     public IReadOnlyList<IncludeSpec> Includes { get; init; } = [];
 

@@ -29,6 +29,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         int count = options.DefaultCount, offset = 0;
         var total = TotalMode.None;
         var includes = new List<IncludeSpec>();
+        string? cursor = null;
 
         foreach (var (name, value) in parameters)
         {
@@ -42,6 +43,9 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
                     case "_count":
                         count = ParseCount(value);
                         break;
+                    case "_cursor":
+                        cursor = value;
+                        continue; // a paging position, not part of the search: not echoed in links
                     case "_offset" or "_getpagesoffset":
                         if (!int.TryParse(value, out offset) || offset < 0)
                             throw new SearchParseException($"{name} must be a non-negative whole number, not '{value}'", name);
@@ -74,7 +78,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         }
 
         var filter = conditions.Count switch { 0 => null, 1 => conditions[0], _ => new AllOf(conditions) };
-        var query = new SearchQuery(type, filter, sort, count, offset, total) { Includes = includes };
+        var query = new SearchQuery(type, filter, sort, count, offset, total) { Includes = includes, Cursor = cursor };
         return new ParsedSearch(query, used, ignored);
     }
 

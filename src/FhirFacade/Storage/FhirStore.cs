@@ -71,5 +71,12 @@ public sealed record HistoryCursor(long LastUpdatedTicks, long Sequence);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, HistoryCursor? Next, long? Total);
 
-/// <summary>One page of matches and what _include/_revinclude added; <see cref="HasMore"/> says whether a next page exists.</summary>
-public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, bool HasMore, long? Total);
+/// <summary>
+/// One page of matches and what _include/_revinclude added. <see cref="Next"/> and <see cref="Previous"/> are opaque
+/// cursors (made by the store, given back in <see cref="SearchQuery.Cursor"/>) for the neighbouring pages, or null.
+/// </summary>
+public sealed record SearchPage(
+    IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, long? Total, string? Next, string? Previous);
+
+/// <summary>A paging cursor the store did not make or cannot read.</summary>
+public sealed class InvalidCursorException(string message) : Exception(message);

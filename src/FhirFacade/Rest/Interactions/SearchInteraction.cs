@@ -34,15 +34,22 @@ public static class SearchInteraction
         }
         var query = parsed.Query;
         if (shape.Summary == SummaryType.Count) query = query with { Count = 0, Total = TotalMode.Accurate };
-        var page = await store.SearchAsync(query, context.RequestAborted);
+        SearchPage page;
+        try
+        {
+            page = await store.SearchAsync(query, context.RequestAborted);
+        }
+        catch (InvalidCursorException e)
+        {
+            throw FhirException.BadRequest(e.Message, "_cursor");
+        }
 
         var root = baseUrl.Of(request);
         var bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Total = page.Total };
-        var self = Link(root, type, parsed.Used, query.Offset, query.Count);
-        bundle.Links.Add(("self", self));
-        bundle.Links.Add(("first", Link(root, type, parsed.Used, 0, query.Count)));
-        if (query.Offset > 0) bundle.Links.Add(("previous", Link(root, type, parsed.Used, Math.Max(0, query.Offset - query.Count), query.Count)));
-        if (page.HasMore) bundle.Links.Add(("next", Link(root, type, parsed.Used, query.Offset + query.Count, query.Count)));
+        bundle.Links.Add(("self", Link(root, type, parsed.Used, query.Count, query.Cursor, query.Offset)));
+        bundle.Links.Add(("first", Link(root, type, parsed.Used, query.Count, null, 0)));
+        if (page.Previous is { } previous) bundle.Links.Add(("previous", Link(root, type, parsed.Used, query.Count, previous, 0)));
+        if (page.Next is { } next) bundle.Links.Add(("next", Link(root, type, parsed.Used, query.Count, next, 0)));
         foreach (var match in page.Matches) bundle.Entries.Add(new BundleEntry(match, Bundle.SearchEntryMode.Match));
         foreach (var include in page.Included) bundle.Entries.Add(new BundleEntry(include, Bundle.SearchEntryMode.Include));
         if (parsed.Ignored.Count > 0)
@@ -54,8 +61,11 @@ public static class SearchInteraction
         await bundle.WriteAsync(context, shape);
     }
 
-    /// <summary>A paging link: the parameters that were used (ignored ones left out), with _count and _offset set.</summary>
-    private static string Link(string root, string type, IReadOnlyList<KeyValuePair<string, string>> used, int offset, int count)
+    /// <summary>
+    /// A paging link: the parameters that were used (ignored ones left out), with _count, and the keyset _cursor of
+    /// the page (links stay valid while resources are added or removed).
+    /// </summary>
+    private static string Link(string root, string type, IReadOnlyList<KeyValuePair<string, string>> used, int count, string? cursor, int offset)
     {
         var sb = new StringBuilder(root).Append('/').Append(type).Append('?');
         foreach (var (name, value) in used)
@@ -64,7 +74,8 @@ public static class SearchInteraction
             sb.Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
         }
         sb.Append("_count=").Append(count);
-        if (offset > 0) sb.Append("&_offset=").Append(offset);
+        if (cursor is not null) sb.Append("&_cursor=").Append(cursor);
+        else if (offset > 0) sb.Append("&_offset=").Append(offset);
         return sb.ToString();
     }
 }

@@ -131,21 +131,34 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var compiled = SqliteSearchCompiler.Compile(query);
+        var keyCount = query.Sort.Count + 1;
+        var cursor = query.Cursor is null ? null : SqliteCursor.Decode(query.Cursor, keyCount);
+        var compiled = SqliteSearchCompiler.Compile(query, cursor);
         var reader = Rent();
         try
         {
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = compiled.Select;
             cmd.Parameters.AddRange(compiled.Parameters);
-            var matches = new List<StoredResource>();
-            var hasMore = false;
+            var rows = new List<(StoredResource Resource, object?[] Keys)>();
+            var more = false;
             using (var r = cmd.ExecuteReader())
                 while (r.Read())
                 {
-                    if (matches.Count == query.Count) { hasMore = query.Count > 0; break; }
-                    matches.Add(Materialize(r));
+                    if (rows.Count == query.Count) { more = query.Count > 0; break; }
+                    var keys = new object?[keyCount];
+                    for (int i = 0; i < keyCount; i++) keys[i] = r.IsDBNull(6 + i) ? null : r.GetValue(6 + i);
+                    rows.Add((Materialize(r), keys));
                 }
+            var backwards = cursor?.Before == true;
+            if (backwards) rows.Reverse();
+
+            // Forward: a next page exists if a row was left over; a previous one if we started from a cursor.
+            // Backward: the other way round.
+            var hasNext = backwards || more;
+            var hasPrevious = backwards ? more : cursor is not null;
+            var next = hasNext && rows.Count > 0 ? new SqliteCursor(false, rows[^1].Keys).Encode() : null;
+            var previous = hasPrevious && rows.Count > 0 ? new SqliteCursor(true, rows[0].Keys).Encode() : null;
 
             long? total = null;
             if (query.Total != TotalMode.None || query.Count == 0)
@@ -155,8 +168,9 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 foreach (var p in compiled.Parameters) count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
                 total = (long)count.ExecuteScalar()!;
             }
+            var matches = rows.Select(m => m.Resource).ToList();
             var included = query.Includes.Count == 0 ? [] : Include(reader.Connection, query.Includes, matches);
-            return Task.FromResult(new SearchPage(matches, included, hasMore, total));
+            return Task.FromResult(new SearchPage(matches, included, total, next, previous));
         }
         finally { Return(reader); }
     }
