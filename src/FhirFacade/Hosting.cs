@@ -47,6 +47,7 @@ public static class Hosting
         services.AddSingleton<SearchParameterRegistry>();
         services.AddSingleton<IndexExtractor>();
         services.AddSingleton<SearchQueryParser>();
+        services.AddSingleton<Compartments>();
         services.AddSingleton<ResourceBody>();
         services.AddSingleton<VersionedWrites>();
         services.AddSingleton<ConditionalMatch>();

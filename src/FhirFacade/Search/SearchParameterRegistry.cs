@@ -30,6 +30,7 @@ public sealed class SearchParameterRegistry
         var byType = new Dictionary<string, Dictionary<string, SearchParameterDefinition>>();
         foreach (var type in ModelInfo.SupportedResources)
             byType[type] = ResourceLevel(type, compiler).ToDictionary(p => p.Code);
+        byType["Resource"] = ResourceLevel("Resource", compiler).ToDictionary(p => p.Code); // for searches across all types
 
         var typeByUrl = ModelInfo.SearchParameters.Where(s => s.Url is not null)
             .GroupBy(s => s.Url!).ToDictionary(g => g.Key, g => g.First().Type);

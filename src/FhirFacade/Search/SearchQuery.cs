@@ -8,8 +8,9 @@ public enum TotalMode { None, Estimate, Accurate }
 public sealed record SortKey(string Param, IndexKind? Kind, bool Descending);
 
 /// <summary>A parsed search, ready for a store: what to match, in which order, which page.</summary>
+/// <param name="ResourceType">The type searched, or null for a system-level search (types then come as <see cref="TypeCondition"/>s).</param>
 public sealed record SearchQuery(
-    string ResourceType,
+    string? ResourceType,
     SearchExpression? Filter,
     IReadOnlyList<SortKey> Sort,
     int Count,

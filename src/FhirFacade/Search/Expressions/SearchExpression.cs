@@ -48,6 +48,9 @@ public sealed record MissingCondition(string Param, IndexKind Kind, bool Missing
 
 public sealed record IdCondition(IReadOnlyList<string> Ids) : SearchExpression;
 
+/// <summary>The resource is of this type (system-level searches over several types).</summary>
+public sealed record TypeCondition(string Type) : SearchExpression;
+
 public sealed record LastUpdatedCondition(Comparator Comparator, long Start, long End) : SearchExpression;
 
 /// <summary>Composite: a token (FirstSystem/FirstCode as in <see cref="TokenCondition"/>) and a second condition, on the same node.</summary>

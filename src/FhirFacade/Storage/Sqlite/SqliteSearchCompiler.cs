@@ -24,7 +24,7 @@ internal sealed class SqliteSearchCompiler
     public static CompiledSearch Compile(SearchQuery query, SqliteCursor? cursor)
     {
         var c = new SqliteSearchCompiler();
-        var where = $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
+        var where = query.ResourceType is null ? "r.deleted = 0" : $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
         if (query.Filter is not null) where += " AND " + c.Predicate(query.Filter, "r");
         var count = $"SELECT COUNT(*) FROM resource r WHERE {where}";
         var keys = c.SortKeys(query.Sort);
@@ -107,6 +107,7 @@ internal sealed class SqliteSearchCompiler
         AnyOf any => "(" + string.Join(" OR ", any.Operands.Select(o => Predicate(o, alias))) + ")",
         Not not => $"NOT {Predicate(not.Operand, alias)}",
         IdCondition id => $"{alias}.id IN ({string.Join(", ", id.Ids.Select(i => Param(i)))})",
+        TypeCondition t => $"{alias}.type = {Param(t.Type)}",
         LastUpdatedCondition lu => Range($"{alias}.last_updated", $"{alias}.last_updated", lu.Comparator, lu.Start, lu.End),
         MissingCondition m => $"{alias}.rid {(m.Missing ? "NOT IN" : "IN")} (SELECT rid FROM {SqliteSchema.TableFor(m.Kind)} WHERE param = {ParamId(m.Param)})",
         ChainCondition chain => Chain(chain, alias),
