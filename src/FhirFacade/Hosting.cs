@@ -48,6 +48,7 @@ public static class Hosting
         services.AddSingleton<IndexExtractor>();
         services.AddSingleton<SearchQueryParser>();
         services.AddSingleton<Compartments>();
+        services.AddSingleton<ValueSetExpansion>();
         services.AddSingleton<ResourceBody>();
         services.AddSingleton<VersionedWrites>();
         services.AddSingleton<ConditionalMatch>();

@@ -70,6 +70,14 @@ public static class SearchInteraction
     {
         var shape = ResponseShape.From(context.Request);
         var query = parsed.Query;
+        try
+        {
+            query = query with { Filter = await context.RequestServices.GetRequiredService<ValueSetExpansion>().ResolveAsync(query.Filter, store, context.RequestAborted) };
+        }
+        catch (SearchParseException e)
+        {
+            throw FhirException.BadRequest(e.Message, e.Parameter, OperationOutcome.IssueType.NotSupported);
+        }
         if (shape.Summary == SummaryType.Count) query = query with { Count = 0, Total = TotalMode.Accurate };
         SearchPage page;
         try

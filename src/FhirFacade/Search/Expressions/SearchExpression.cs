@@ -23,6 +23,12 @@ public sealed record StringCondition(string Param, StringMatch Match, string Val
 /// <summary>Token: a null <paramref name="System"/> matches any system; an empty one matches "no system".</summary>
 public sealed record TokenCondition(string Param, string? System, string? Code) : SearchExpression;
 
+/// <summary>
+/// Token <c>:in</c>: the code is in the ValueSet with this canonical URL. Stores never see it: it is replaced by
+/// the ValueSet's codes (<see cref="ValueSetExpansion"/>) before the query reaches them.
+/// </summary>
+public sealed record ValueSetCondition(string Param, string ValueSetUrl) : SearchExpression;
+
 /// <summary>Token <c>:text</c>: matches the normalised display/text of the coding or concept.</summary>
 public sealed record TokenTextCondition(string Param, string Value) : SearchExpression;
 
