@@ -212,6 +212,65 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         return included;
     }
 
+    public Task<IReadOnlyList<StoredResource>> ScanAsync(string type, string? afterId, int count, CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = $"""
+                SELECT {SelectColumns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
+                WHERE r.type = $type AND r.deleted = 0 AND r.id > $after ORDER BY r.id LIMIT $count
+                """;
+            cmd.Parameters.AddWithValue("$type", type);
+            cmd.Parameters.AddWithValue("$after", afterId ?? "");
+            cmd.Parameters.AddWithValue("$count", count);
+            var page = new List<StoredResource>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) page.Add(Materialize(r));
+            return Task.FromResult<IReadOnlyList<StoredResource>>(page);
+        }
+        finally { Return(reader); }
+    }
+
+    public Task ReindexAsync(IReadOnlyList<(StoredResource Resource, IReadOnlyList<IndexValue> Index)> items, CancellationToken ct) =>
+        _writer.WriteAsync(items.Select(i => new ResourceWrite(i.Resource.Type, i.Resource.Id, i.Resource.Version, i.Resource.Version,
+            i.Resource.LastUpdated, false, i.Resource.Json, i.Index, "", 0) { IndexOnly = true }).ToList());
+
+    public Task<IReadOnlyDictionary<string, string>> IndexFingerprintsAsync(CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = "SELECT type, fingerprint FROM index_state";
+            var result = new Dictionary<string, string>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) result[r.GetString(0)] = r.GetString(1);
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(result);
+        }
+        finally { Return(reader); }
+    }
+
+    /// <summary>Rare (start-up and after a re-index), so written on a connection of its own rather than by the writer.</summary>
+    public Task SetIndexFingerprintsAsync(IReadOnlyDictionary<string, string> fingerprints, CancellationToken ct)
+    {
+        using var connection = SqliteSchema.Open(_connectionString, _synchronous);
+        using var tx = connection.BeginTransaction();
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO index_state (type, fingerprint) VALUES ($t, $f) ON CONFLICT (type) DO UPDATE SET fingerprint = $f";
+        var t = cmd.Parameters.Add(new SqliteParameter("$t", ""));
+        var f = cmd.Parameters.Add(new SqliteParameter("$f", ""));
+        foreach (var (type, fingerprint) in fingerprints)
+        {
+            (t.Value, f.Value) = (type, fingerprint);
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return Task.CompletedTask;
+    }
+
     public Task<bool> IsReadyAsync(CancellationToken ct)
     {
         var reader = Rent();
