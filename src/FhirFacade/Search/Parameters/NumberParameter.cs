@@ -15,7 +15,9 @@ public static class NumberParameter
         switch (value)
         {
             case Quantity q when q.Value is { } v:
+                // value||unit matches the coded unit or the human one (search.html#quantity): a row for each.
                 into.Add(new NumberIndexValue(param, v, v, v, q.System, q.Code ?? q.Unit));
+                if (q.Code is not null && q.Unit is not null && q.Unit != q.Code) into.Add(new NumberIndexValue(param, v, v, v, null, q.Unit));
                 break;
             case Hl7.Fhir.Model.Range r:
                 var low = r.Low?.Value ?? decimal.MinValue;

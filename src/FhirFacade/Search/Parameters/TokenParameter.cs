@@ -12,9 +12,9 @@ public static class TokenParameter
         switch (value)
         {
             case CodeableConcept cc:
-                var text = Norm(cc.Text);
-                foreach (var c in cc.Coding) into.Add(new TokenIndexValue(param, c.System, c.Code, Norm(c.Display) ?? text));
-                if (cc.Coding.Count == 0 && text is not null) into.Add(new TokenIndexValue(param, null, null, text));
+                foreach (var c in cc.Coding) into.Add(new TokenIndexValue(param, c.System, c.Code, Norm(c.Display)));
+                // :text also matches the concept's own text (search.html#token): a row with no system and no code.
+                if (Norm(cc.Text) is { } text) into.Add(new TokenIndexValue(param, null, null, text));
                 break;
             case Coding c:
                 into.Add(new TokenIndexValue(param, c.System, c.Code, Norm(c.Display)));

@@ -204,7 +204,7 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
             switch (value)
             {
                 case StringIndexValue s: Run(_string, rid, param, s.Normalized, s.Exact); break;
-                case TokenIndexValue t: Run(_token, rid, param, t.System ?? "", t.Code ?? "", t.Text); break;
+                case TokenIndexValue t: Run(_token, rid, param, t.System ?? "", t.Code ?? "", t.Text ?? ""); break;
                 case ReferenceIndexValue r: Run(_reference, rid, param, r.TargetType ?? "", r.TargetId ?? "", r.Url ?? ""); break;
                 case DateIndexValue d: Run(_date, rid, param, d.Start, d.End); break;
                 case NumberIndexValue n: Run(_number, rid, param, (double)n.Value, (double)n.Low, (double)n.High, n.System ?? "", n.Code ?? ""); break;

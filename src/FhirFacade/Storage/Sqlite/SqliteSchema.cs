@@ -42,8 +42,8 @@ internal static class SqliteSchema
             PRIMARY KEY (param, norm, exact, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid);
 
-        CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, param INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL, text TEXT,
-            PRIMARY KEY (param, code, system, rid)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, param INTEGER NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL, text TEXT NOT NULL,
+            PRIMARY KEY (param, code, system, text, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid);
 
         CREATE TABLE IF NOT EXISTS idx_reference (rid INTEGER NOT NULL, param INTEGER NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL, url TEXT NOT NULL,

@@ -146,11 +146,18 @@ internal sealed class SqliteSearchCompiler
         NumberCondition n => NumberRow(n, "value", "low", "high", "system", "code"),
         CompositeCondition c => CompositeRow(c),
         UriCondition { Match: UriMatch.Exact } u => $"param = {ParamId(u.Param)} AND value = {Param(u.Value)}",
-        UriCondition { Match: UriMatch.Below } u =>
-            $"param = {ParamId(u.Param)} AND (value = {Param(u.Value)} OR value LIKE {Param(EscapeLike(u.Value.TrimEnd('/')) + "/%")} ESCAPE '\\')",
-        UriCondition u => $"param = {ParamId(u.Param)} AND ({Param(u.Value)} = value OR {Param(u.Value)} LIKE (replace(replace(value, '%', '\\%'), '_', '\\_') || '/%') ESCAPE '\\')",
+        // Case-sensitive, as uri matching must be: ranges and substr, not LIKE (which ignores ASCII case).
+        UriCondition { Match: UriMatch.Below } u => UriBelow(u),
+        UriCondition u => $"param = {ParamId(u.Param)} AND ({Param(u.Value)} = value OR substr({Param(u.Value)}, 1, length(value) + 1) = value || '/')",
         _ => throw new NotSupportedException($"Unsupported search condition {e.GetType().Name}"),
     };
+
+    /// <summary>The uri itself, or anything under it as a path: [v + "/", v + "0"), '0' being the character after '/'.</summary>
+    private string UriBelow(UriCondition u)
+    {
+        var root = u.Value.TrimEnd('/');
+        return $"param = {ParamId(u.Param)} AND (value = {Param(u.Value)} OR (value >= {Param(root + "/")} AND value < {Param(root + "0")}))";
+    }
 
     private string TokenRow(TokenCondition t)
     {
