@@ -44,9 +44,14 @@ public static class Hosting
             return cache.MaxBytes > 0 ? new CachedFhirStore(backend, cache.MaxBytes) : backend;
         });
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<SearchParameterRegistry>();
+        var profiles = config["Search:ProfilesPath"] is { Length: > 0 } path ? path : Path.Combine(AppContext.BaseDirectory, "profiles");
+        services.AddSingleton(_ => new SearchParameterRegistry(SearchParameterFiles.Load(profiles)));
+        services.AddSingleton<Reindexer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reindexer>());
         services.AddSingleton<IndexExtractor>();
         services.AddSingleton<SearchQueryParser>();
+        services.AddSingleton<Compartments>();
+        services.AddSingleton<ValueSetExpansion>();
         services.AddSingleton<ResourceBody>();
         services.AddSingleton<VersionedWrites>();
         services.AddSingleton<ConditionalMatch>();
@@ -74,14 +79,18 @@ public static class Hosting
     }
 }
 
-/// <summary>Ready when the store answers a query.</summary>
-public sealed class StoreHealthCheck(IFhirStore store) : IHealthCheck
+/// <summary>Ready when the store answers a query; degraded (still 200) while some types are being re-indexed.</summary>
+public sealed class StoreHealthCheck(IFhirStore store, Reindexer reindexer) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
         try
         {
-            return await store.IsReadyAsync(ct) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The store did not answer");
+            if (!await store.IsReadyAsync(ct)) return HealthCheckResult.Unhealthy("The store did not answer");
+            var pending = reindexer.Pending;
+            return pending.Count == 0
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Degraded($"Re-indexing for changed search parameters: {string.Join(", ", pending.Order())}");
         }
         catch (Exception e)
         {

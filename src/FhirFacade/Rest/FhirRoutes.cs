@@ -13,9 +13,11 @@ public static class FhirRoutes
         var fhir = app.MapGroup("").WithTags("FHIR");
         fhir.MapGet("/metadata", Capabilities.HandleAsync).WithSummary("CapabilityStatement").WithName("capabilities");
         fhir.MapGet("/_history", History.SystemAsync).WithSummary("System history").WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.HistorySystem));
+        fhir.MapGet("/", SearchInteraction.SystemAsync).WithSummary("Search across types (_type)").WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.SearchSystem));
+        fhir.MapPost("/_search", SearchInteraction.SystemAsync).WithSummary("Search across types (form POST)").DisableAntiforgery();
 
-        fhir.MapGet("/{type}", SearchInteraction.HandleAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
-        fhir.MapPost("/{type}/_search", SearchInteraction.HandleAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();
+        fhir.MapGet("/{type}", SearchInteraction.TypeAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
+        fhir.MapPost("/{type}/_search", SearchInteraction.TypeAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();
         fhir.MapPost("/{type}", Create.HandleAsync).WithSummary("Create (If-None-Exist: conditional create)").WithMetadata(new FhirInteraction(TypeLevel.Create));
         fhir.MapPut("/{type}", Update.HandleConditionalAsync).WithSummary("Conditional update");
         fhir.MapDelete("/{type}", Delete.HandleConditionalAsync).WithSummary("Conditional delete");
@@ -26,6 +28,7 @@ public static class FhirRoutes
         fhir.MapPatch("/{type}/{id}", Patch.HandleAsync).WithSummary("JSON Patch or FHIRPath Patch").WithMetadata(new FhirInteraction(TypeLevel.Patch));
         fhir.MapDelete("/{type}/{id}", Delete.HandleAsync).WithSummary("Delete (keeps history)").WithMetadata(new FhirInteraction(TypeLevel.Delete));
         fhir.MapGet("/{type}/{id}/_history", History.InstanceAsync).WithSummary("Instance history").WithMetadata(new FhirInteraction(TypeLevel.HistoryInstance));
+        fhir.MapGet("/{compartment}/{id}/{type}", SearchInteraction.CompartmentAsync).WithSummary("Compartment search (Patient/[id]/[type])");
         fhir.MapGet("/{type}/{id}/_history/{vid}", VRead.HandleAsync).WithSummary("Read a version").WithMetadata(new FhirInteraction(TypeLevel.Vread));
     }
 

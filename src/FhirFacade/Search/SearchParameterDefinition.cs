@@ -21,8 +21,11 @@ public sealed class SearchParameterDefinition
     /// <summary>For composite parameters: the components, evaluated relative to each node the expression selects.</summary>
     public IReadOnlyList<CompositeComponent> Components { get; init; } = [];
 
-    /// <summary>The key index rows are stored under: unique across resource types.</summary>
-    public string IndexKey => field ??= ResourceType + "." + Code;
+    /// <summary>
+    /// The key index rows are stored under: unique across resource types. Resource-level parameters (_tag, _profile…)
+    /// share one key for every type ("Resource._tag"), so a system-level search can use them without a type.
+    /// </summary>
+    public string IndexKey => field ??= (Code.StartsWith('_') ? "Resource" : ResourceType) + "." + Code;
 
     public IndexKind? IndexKind => Type switch
     {

@@ -24,12 +24,19 @@ public sealed class SearchParameterRegistry
 
     private readonly FrozenDictionary<string, FrozenDictionary<string, SearchParameterDefinition>> _byType;
 
-    public SearchParameterRegistry()
+    public SearchParameterRegistry() : this([]) { }
+
+    /// <param name="custom">
+    /// SearchParameter resources of our own (profiles/). Each adds a parameter to every type in its base; one that
+    /// reuses a standard code for a type replaces the standard definition there.
+    /// </param>
+    public SearchParameterRegistry(IEnumerable<SearchParameter> custom)
     {
         var compiler = new FhirPathCompiler(new SymbolTable().AddStandardFP().AddFhirExtensions());
         var byType = new Dictionary<string, Dictionary<string, SearchParameterDefinition>>();
         foreach (var type in ModelInfo.SupportedResources)
             byType[type] = ResourceLevel(type, compiler).ToDictionary(p => p.Code);
+        byType["Resource"] = ResourceLevel("Resource", compiler).ToDictionary(p => p.Code); // for searches across all types
 
         var typeByUrl = ModelInfo.SearchParameters.Where(s => s.Url is not null)
             .GroupBy(s => s.Url!).ToDictionary(g => g.Key, g => g.First().Type);
@@ -62,7 +69,43 @@ public sealed class SearchParameterRegistry
                 Components = components,
             };
         }
+        foreach (var sp in custom) AddCustom(sp, byType, compiler);
         _byType = byType.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenDictionary());
+    }
+
+    private static void AddCustom(SearchParameter sp, Dictionary<string, Dictionary<string, SearchParameterDefinition>> byType, FhirPathCompiler compiler)
+    {
+        if (sp.Code is null || sp.Expression is null || sp.Type is not { } type || !Supported.Contains(type) || type == SearchParamType.Composite)
+            throw new InvalidOperationException($"SearchParameter {sp.Url}: needs a code, an expression and a type other than composite or special");
+        foreach (var resource in sp.Base.Select(b => b.GetLiteral()))
+        {
+            if (!byType.TryGetValue(resource, out var parameters))
+                throw new InvalidOperationException($"SearchParameter {sp.Url}: base '{resource}' is not a resource type");
+            var expression = ExpressionFor(resource, sp.Expression);
+            if (expression.Length == 0)
+                throw new InvalidOperationException($"SearchParameter {sp.Url}: its expression has no part for {resource}");
+            parameters[sp.Code] = new SearchParameterDefinition
+            {
+                ResourceType = resource,
+                Code = sp.Code,
+                Url = sp.Url,
+                Type = type,
+                Expression = expression,
+                Targets = sp.Target.Select(t => t.GetLiteral()).ToArray(),
+                Compiled = compiler.Compile(expression),
+                Paths = PathExpression.TryCompileUnion(expression, resource),
+            };
+        }
+    }
+
+    /// <summary>
+    /// What the index of one resource type is built from: when it changes (a parameter added, removed or redefined),
+    /// resources of that type already stored must be re-indexed.
+    /// </summary>
+    public string Fingerprint(string resourceType)
+    {
+        var text = string.Join("\n", For(resourceType).OrderBy(p => p.Code, StringComparer.Ordinal).Select(p => $"{p.Code}|{p.Type}|{p.Expression}"));
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
     public IReadOnlyCollection<SearchParameterDefinition> For(string resourceType) =>

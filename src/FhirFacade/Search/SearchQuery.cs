@@ -8,14 +8,21 @@ public enum TotalMode { None, Estimate, Accurate }
 public sealed record SortKey(string Param, IndexKind? Kind, bool Descending);
 
 /// <summary>A parsed search, ready for a store: what to match, in which order, which page.</summary>
+/// <param name="ResourceType">The type searched, or null for a system-level search (types then come as <see cref="TypeCondition"/>s).</param>
 public sealed record SearchQuery(
-    string ResourceType,
+    string? ResourceType,
     SearchExpression? Filter,
     IReadOnlyList<SortKey> Sort,
     int Count,
     int Offset,
     TotalMode Total)
 {
+    /// <summary>
+    /// Where the page starts: an opaque cursor from a previous <c>SearchPage</c> (keyset paging, so pages stay stable
+    /// while resources are added or removed), or null for the first page.
+    /// </summary>
+    public string? Cursor { get; init; }
+
     /// <summary>_include and _revinclude requests, applied to the page of matches.</summary>
     public IReadOnlyList<IncludeSpec> Includes { get; init; } = [];
 

@@ -29,6 +29,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         int count = options.DefaultCount, offset = 0;
         var total = TotalMode.None;
         var includes = new List<IncludeSpec>();
+        string? cursor = null;
 
         foreach (var (name, value) in parameters)
         {
@@ -42,6 +43,9 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
                     case "_count":
                         count = ParseCount(value);
                         break;
+                    case "_cursor":
+                        cursor = value;
+                        continue; // a paging position, not part of the search: not echoed in links
                     case "_offset" or "_getpagesoffset":
                         if (!int.TryParse(value, out offset) || offset < 0)
                             throw new SearchParseException($"{name} must be a non-negative whole number, not '{value}'", name);
@@ -74,8 +78,38 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         }
 
         var filter = conditions.Count switch { 0 => null, 1 => conditions[0], _ => new AllOf(conditions) };
-        var query = new SearchQuery(type, filter, sort, count, offset, total) { Includes = includes };
+        var query = new SearchQuery(type, filter, sort, count, offset, total) { Includes = includes, Cursor = cursor };
         return new ParsedSearch(query, used, ignored);
+    }
+
+    /// <summary>
+    /// A search across types (http.html#search: [base]?_type=A,B&amp;…): each type's parameters are parsed for that
+    /// type and OR-ed; without _type only the parameters every resource has (_id, _lastUpdated, _tag…) apply.
+    /// Sorting is by _id or _lastUpdated, the keys every type shares.
+    /// </summary>
+    public ParsedSearch ParseSystem(IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict)
+    {
+        var typeValues = parameters.Where(p => p.Key == "_type").SelectMany(p => p.Value.Split(',', StringSplitOptions.TrimEntries)).ToList();
+        foreach (var t in typeValues)
+            if (!ModelInfo.IsKnownResource(t) || t is "Resource" or "DomainResource")
+                throw new SearchParseException($"_type: '{t}' is not a resource type", "_type");
+        var rest = parameters.Where(p => p.Key != "_type").ToList();
+        foreach (var (name, value) in rest)
+            if (name == "_sort" && value.Split(',').Any(k => k.TrimStart('-') is not ("_id" or "_lastUpdated")))
+                throw new SearchParseException("A search across types sorts by _id or _lastUpdated only", "_sort");
+        if (typeValues.Count == 0)
+        {
+            var common = Parse("Resource", rest, strict);
+            return common with { Query = common.Query with { ResourceType = null } };
+        }
+
+        var perType = typeValues.Distinct().Select(t => (Type: t, Parsed: Parse(t, rest, strict))).ToList();
+        var first = perType[0].Parsed;
+        var filter = new AnyOf(perType.Select(p => p.Parsed.Query.Filter is { } f
+            ? (SearchExpression)new AllOf([new TypeCondition(p.Type), f])
+            : new TypeCondition(p.Type)).ToList());
+        var used = first.Used.Prepend(new KeyValuePair<string, string>("_type", string.Join(',', typeValues))).ToList();
+        return new ParsedSearch(first.Query with { ResourceType = null, Filter = filter }, used, perType.SelectMany(p => p.Parsed.Ignored).Distinct().ToList());
     }
 
     private int ParseCount(string value)

@@ -43,6 +43,17 @@ public sealed class CachedFhirStore(IFhirStore inner, long maxBytes) : IFhirStor
 
     public Task<bool> IsReadyAsync(CancellationToken ct) => inner.IsReadyAsync(ct);
 
+    public Task<IReadOnlyList<StoredResource>> ScanAsync(string type, string? afterId, int count, CancellationToken ct) =>
+        inner.ScanAsync(type, afterId, count, ct);
+
+    public Task ReindexAsync(IReadOnlyList<(StoredResource Resource, IReadOnlyList<IndexValue> Index)> items, CancellationToken ct) =>
+        inner.ReindexAsync(items, ct);
+
+    public Task<IReadOnlyDictionary<string, string>> IndexFingerprintsAsync(CancellationToken ct) => inner.IndexFingerprintsAsync(ct);
+
+    public Task SetIndexFingerprintsAsync(IReadOnlyDictionary<string, string> fingerprints, CancellationToken ct) =>
+        inner.SetIndexFingerprintsAsync(fingerprints, ct);
+
     private void Offer(StoredResource resource)
     {
         var key = (resource.Type, resource.Id);

@@ -25,6 +25,20 @@ public interface IFhirStore
     Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct);
 
     Task<bool> IsReadyAsync(CancellationToken ct);
+
+    /// <summary>Current, non-deleted resources of a type in id order, a page at a time (for re-indexing).</summary>
+    Task<IReadOnlyList<StoredResource>> ScanAsync(string type, string? afterId, int count, CancellationToken ct);
+
+    /// <summary>
+    /// Replaces the search index of each resource, if the given version is still its current one (a newer version
+    /// was indexed when it was written). Changes no version and no history.
+    /// </summary>
+    Task ReindexAsync(IReadOnlyList<(StoredResource Resource, IReadOnlyList<IndexValue> Index)> items, CancellationToken ct);
+
+    /// <summary>Per resource type, the fingerprint of the search parameters its stored index was built with.</summary>
+    Task<IReadOnlyDictionary<string, string>> IndexFingerprintsAsync(CancellationToken ct);
+
+    Task SetIndexFingerprintsAsync(IReadOnlyDictionary<string, string> fingerprints, CancellationToken ct);
 }
 
 /// <summary>
@@ -47,7 +61,11 @@ public sealed record StoredResource(
 /// </summary>
 public sealed record ResourceWrite(
     string Type, string Id, int Version, int ExpectedCurrentVersion, DateTimeOffset LastUpdated, bool Deleted,
-    ReadOnlyMemory<byte> Json, IReadOnlyList<IndexValue> Index, string Method, int Status);
+    ReadOnlyMemory<byte> Json, IReadOnlyList<IndexValue> Index, string Method, int Status)
+{
+    /// <summary>Re-index only: replace the index of <see cref="Version"/> if it is still current; write no version.</summary>
+    public bool IndexOnly { get; init; }
+}
 
 public sealed class VersionConflictException(string type, string id, int expected, int actual)
     : Exception($"{type}/{id} is at version {actual}, not {expected}")
@@ -71,5 +89,12 @@ public sealed record HistoryCursor(long LastUpdatedTicks, long Sequence);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, HistoryCursor? Next, long? Total);
 
-/// <summary>One page of matches and what _include/_revinclude added; <see cref="HasMore"/> says whether a next page exists.</summary>
-public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, bool HasMore, long? Total);
+/// <summary>
+/// One page of matches and what _include/_revinclude added. <see cref="Next"/> and <see cref="Previous"/> are opaque
+/// cursors (made by the store, given back in <see cref="SearchQuery.Cursor"/>) for the neighbouring pages, or null.
+/// </summary>
+public sealed record SearchPage(
+    IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, long? Total, string? Next, string? Previous);
+
+/// <summary>A paging cursor the store did not make or cannot read.</summary>
+public sealed class InvalidCursorException(string message) : Exception(message);

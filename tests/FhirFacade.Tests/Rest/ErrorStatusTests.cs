@@ -32,13 +32,21 @@ public sealed class ErrorStatusTests(FhirServer server)
     [InlineData("GET", "Patient/{id}/_history/99")]
     [InlineData("PATCH", "Patient/{missing}")]
     [InlineData("GET", "Patient/{id}/_history/1/extra")]
-    [InlineData("GET", "Patient/{id}/unknown")]
     public async Task What_does_not_exist_is_404(string method, string url)
     {
         var patient = await server.CreatePatientAsync();
         url = url.Replace("{id}", patient.Id).Replace("{missing}", Guid.NewGuid().ToString());
         var request = method == "PATCH" ? Create(HttpMethod.Patch, url, ReplaceGender, JsonPatch) : Create(HttpMethod.Get, url);
         await server.RefusesAsync(request, 404, IssueType.NotFound);
+    }
+
+    [Theory]
+    [InlineData("Patient/{id}/unknown")]
+    [InlineData("Unknown/{id}/Observation")]
+    public async Task A_compartment_search_naming_an_unknown_type_is_404_not_supported(string url)
+    {
+        var patient = await server.CreatePatientAsync();
+        await server.RefusesAsync(Create(HttpMethod.Get, url.Replace("{id}", patient.Id)), 404, IssueType.NotSupported);
     }
 
     [Theory]

@@ -7,16 +7,27 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public sealed record FhirInteraction(CapabilityStatement.TypeRestfulInteraction? TypeLevel = null, CapabilityStatement.SystemRestfulInteraction? SystemLevel = null);
 
 /// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
-public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, IHostEnvironment environment)
+public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
 {
-    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, environment));
+    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment));
 
     public static Task HandleAsync(HttpContext context, Capabilities capabilities) =>
         FhirResponses.WriteResourceAsync(context, (CapabilityStatement)capabilities._statement.Value.DeepCopy(), 200, ResponseShape.From(context.Request));
 
     public CapabilityStatement Statement => _statement.Value;
 
-    private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, IHostEnvironment environment)
+    /// <summary>What each parameter type accepts here (R4 has no structured element for modifiers).</summary>
+    private static string Modifiers(SearchParamType type) => "Modifiers: :missing" + type switch
+    {
+        SearchParamType.String => ", :exact, :contains",
+        SearchParamType.Token => ", :not, :text, :of-type (Identifier), :in and :not-in (ValueSets stored on this server)",
+        SearchParamType.Reference => ", :[type], :identifier; chaining and _has",
+        SearchParamType.Uri => ", :below, :above",
+        SearchParamType.Date or SearchParamType.Number or SearchParamType.Quantity => "; prefixes eq ne gt lt ge le sa eb ap",
+        _ => "",
+    };
+
+    private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
     {
         var mapped = endpoints.Endpoints.Select(e => e.Metadata.GetMetadata<FhirInteraction>()).OfType<FhirInteraction>().ToList();
         var typeLevel = mapped.Select(m => m.TypeLevel).OfType<CapabilityStatement.TypeRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
@@ -28,7 +39,15 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
             Mode = CapabilityStatement.RestfulCapabilityMode.Server,
             Documentation = "FhirCare REST API. Resources are versioned; deletes keep history; conditional operations resolve criteria strictly.",
             Interaction = systemLevel.Select(i => new CapabilityStatement.SystemInteractionComponent { Code = i }).ToList(),
+            Compartment = compartments.Urls.ToList(),
         };
+        if (systemLevel.Contains(CapabilityStatement.SystemRestfulInteraction.SearchSystem))
+            rest.SearchParam = registry.For("Resource").OrderBy(p => p.Code, StringComparer.Ordinal)
+                .Select(p => new CapabilityStatement.SearchParamComponent { Name = p.Code, Definition = p.Url, Type = p.Type }).ToList();
+        var referencesTo = ResourceTypes.Served
+            .SelectMany(source => registry.For(source).Where(p => p.Type == SearchParamType.Reference)
+                .SelectMany(p => p.Targets.Select(target => (Target: target, Include: $"{source}:{p.Code}"))))
+            .ToLookup(x => x.Target, x => x.Include);
         foreach (var type in ResourceTypes.Served.Order(StringComparer.Ordinal))
         {
             var parameters = registry.For(type).OrderBy(p => p.Code, StringComparer.Ordinal).ToList();
@@ -47,11 +66,14 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
                     ? CapabilityStatement.ConditionalDeleteStatus.Single
                     : CapabilityStatement.ConditionalDeleteStatus.NotSupported,
                 ReferencePolicy = [CapabilityStatement.ReferenceHandlingPolicy.Literal, CapabilityStatement.ReferenceHandlingPolicy.Logical],
+                SearchInclude = parameters.Where(p => p.Type == SearchParamType.Reference).Select(p => $"{type}:{p.Code}").Prepend("*").ToList(),
+                SearchRevInclude = referencesTo[type].Order(StringComparer.Ordinal).ToList(),
                 SearchParam = parameters.Select(p => new CapabilityStatement.SearchParamComponent
                 {
                     Name = p.Code,
                     Definition = p.Url,
                     Type = p.Type,
+                    Documentation = Modifiers(p.Type),
                 }).ToList(),
             });
         }

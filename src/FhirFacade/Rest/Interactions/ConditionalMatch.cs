@@ -8,7 +8,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 /// Resolves the criteria of conditional create/update/delete. Criteria are parsed strictly: an unknown parameter
 /// is a 400, never silently dropped (dropping it would widen the match).
 /// </summary>
-public sealed class ConditionalMatch(SearchQueryParser parser, IFhirStore store)
+public sealed class ConditionalMatch(SearchQueryParser parser, ValueSetExpansion valueSets, IFhirStore store)
 {
     public async Task<IReadOnlyList<StoredResource>> FindAsync(string type, string criteria, string source, CancellationToken ct)
     {
@@ -25,6 +25,7 @@ public sealed class ConditionalMatch(SearchQueryParser parser, IFhirStore store)
         try
         {
             parsed = parser.Parse(type, parameters, strict: true);
+            parsed = parsed with { Query = parsed.Query with { Filter = await valueSets.ResolveAsync(parsed.Query.Filter, store, ct) } };
         }
         catch (SearchParseException e)
         {

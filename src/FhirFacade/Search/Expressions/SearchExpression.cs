@@ -23,6 +23,12 @@ public sealed record StringCondition(string Param, StringMatch Match, string Val
 /// <summary>Token: a null <paramref name="System"/> matches any system; an empty one matches "no system".</summary>
 public sealed record TokenCondition(string Param, string? System, string? Code) : SearchExpression;
 
+/// <summary>
+/// Token <c>:in</c>: the code is in the ValueSet with this canonical URL. Stores never see it: it is replaced by
+/// the ValueSet's codes (<see cref="ValueSetExpansion"/>) before the query reaches them.
+/// </summary>
+public sealed record ValueSetCondition(string Param, string ValueSetUrl) : SearchExpression;
+
 /// <summary>Token <c>:text</c>: matches the normalised display/text of the coding or concept.</summary>
 public sealed record TokenTextCondition(string Param, string Value) : SearchExpression;
 
@@ -47,6 +53,9 @@ public sealed record UriCondition(string Param, UriMatch Match, string Value) : 
 public sealed record MissingCondition(string Param, IndexKind Kind, bool Missing) : SearchExpression;
 
 public sealed record IdCondition(IReadOnlyList<string> Ids) : SearchExpression;
+
+/// <summary>The resource is of this type (system-level searches over several types).</summary>
+public sealed record TypeCondition(string Type) : SearchExpression;
 
 public sealed record LastUpdatedCondition(Comparator Comparator, long Start, long End) : SearchExpression;
 

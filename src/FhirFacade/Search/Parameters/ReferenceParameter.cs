@@ -3,11 +3,16 @@ using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Search.Parameters;
 
-/// <summary>Reference search (search.html#reference): id, Type/id, absolute URL, :Type; chaining is parsed by the query parser.</summary>
+/// <summary>
+/// Reference search (search.html#reference): id, Type/id, absolute URL, :Type, :identifier (a logical reference's
+/// Reference.identifier, indexed as a token under "[key]:identifier"); chaining is parsed by the query parser.
+/// </summary>
 public static class ReferenceParameter
 {
     public static void Extract(string param, Base value, List<IndexValue> into)
     {
+        if (value is ResourceReference { Identifier: { } identifier })
+            into.Add(new TokenIndexValue(param + IdentifierSuffix, identifier.System, identifier.Value, null));
         switch (value)
         {
             case ResourceReference r when r.Reference is { Length: > 0 } reference:
@@ -21,8 +26,11 @@ public static class ReferenceParameter
         }
     }
 
+    public const string IdentifierSuffix = ":identifier";
+
     public static SearchExpression Parse(string param, string? modifier, string value)
     {
+        if (modifier == "identifier") return TokenParameter.Parse(param + IdentifierSuffix, null, value);
         if (modifier is not null && Hl7.Fhir.Model.ModelInfo.IsKnownResource(modifier))
             return new ReferenceCondition(param, modifier, value.Contains('/') ? Split(value).Id ?? value : value, null);
         if (modifier is not null)

@@ -55,6 +55,8 @@ public static class TokenParameter
         "not" => new Not(ParseCode(param, value)),
         "text" => new TokenTextCondition(param, StringParameter.Normalize(value)),
         "of-type" => ParseOfType(param, value),
+        "in" => new ValueSetCondition(param, value),
+        "not-in" => new Not(new ValueSetCondition(param, value)),
         _ => throw new SearchParseException($"The modifier ':{modifier}' is not supported on token parameters"),
     };
 

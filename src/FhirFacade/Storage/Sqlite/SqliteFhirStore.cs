@@ -131,21 +131,34 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var compiled = SqliteSearchCompiler.Compile(query);
+        var keyCount = query.Sort.Count + 1;
+        var cursor = query.Cursor is null ? null : SqliteCursor.Decode(query.Cursor, keyCount);
+        var compiled = SqliteSearchCompiler.Compile(query, cursor);
         var reader = Rent();
         try
         {
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = compiled.Select;
             cmd.Parameters.AddRange(compiled.Parameters);
-            var matches = new List<StoredResource>();
-            var hasMore = false;
+            var rows = new List<(StoredResource Resource, object?[] Keys)>();
+            var more = false;
             using (var r = cmd.ExecuteReader())
                 while (r.Read())
                 {
-                    if (matches.Count == query.Count) { hasMore = query.Count > 0; break; }
-                    matches.Add(Materialize(r));
+                    if (rows.Count == query.Count) { more = query.Count > 0; break; }
+                    var keys = new object?[keyCount];
+                    for (int i = 0; i < keyCount; i++) keys[i] = r.IsDBNull(6 + i) ? null : r.GetValue(6 + i);
+                    rows.Add((Materialize(r), keys));
                 }
+            var backwards = cursor?.Before == true;
+            if (backwards) rows.Reverse();
+
+            // Forward: a next page exists if a row was left over; a previous one if we started from a cursor.
+            // Backward: the other way round.
+            var hasNext = backwards || more;
+            var hasPrevious = backwards ? more : cursor is not null;
+            var next = hasNext && rows.Count > 0 ? new SqliteCursor(false, rows[^1].Keys).Encode() : null;
+            var previous = hasPrevious && rows.Count > 0 ? new SqliteCursor(true, rows[0].Keys).Encode() : null;
 
             long? total = null;
             if (query.Total != TotalMode.None || query.Count == 0)
@@ -155,8 +168,9 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                 foreach (var p in compiled.Parameters) count.Parameters.Add(new SqliteParameter(p.ParameterName, p.Value));
                 total = (long)count.ExecuteScalar()!;
             }
+            var matches = rows.Select(m => m.Resource).ToList();
             var included = query.Includes.Count == 0 ? [] : Include(reader.Connection, query.Includes, matches);
-            return Task.FromResult(new SearchPage(matches, included, hasMore, total));
+            return Task.FromResult(new SearchPage(matches, included, total, next, previous));
         }
         finally { Return(reader); }
     }
@@ -196,6 +210,65 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
             frontier = added;
         }
         return included;
+    }
+
+    public Task<IReadOnlyList<StoredResource>> ScanAsync(string type, string? afterId, int count, CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = $"""
+                SELECT {SelectColumns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
+                WHERE r.type = $type AND r.deleted = 0 AND r.id > $after ORDER BY r.id LIMIT $count
+                """;
+            cmd.Parameters.AddWithValue("$type", type);
+            cmd.Parameters.AddWithValue("$after", afterId ?? "");
+            cmd.Parameters.AddWithValue("$count", count);
+            var page = new List<StoredResource>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) page.Add(Materialize(r));
+            return Task.FromResult<IReadOnlyList<StoredResource>>(page);
+        }
+        finally { Return(reader); }
+    }
+
+    public Task ReindexAsync(IReadOnlyList<(StoredResource Resource, IReadOnlyList<IndexValue> Index)> items, CancellationToken ct) =>
+        _writer.WriteAsync(items.Select(i => new ResourceWrite(i.Resource.Type, i.Resource.Id, i.Resource.Version, i.Resource.Version,
+            i.Resource.LastUpdated, false, i.Resource.Json, i.Index, "", 0) { IndexOnly = true }).ToList());
+
+    public Task<IReadOnlyDictionary<string, string>> IndexFingerprintsAsync(CancellationToken ct)
+    {
+        var reader = Rent();
+        try
+        {
+            using var cmd = reader.Connection.CreateCommand();
+            cmd.CommandText = "SELECT type, fingerprint FROM index_state";
+            var result = new Dictionary<string, string>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) result[r.GetString(0)] = r.GetString(1);
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(result);
+        }
+        finally { Return(reader); }
+    }
+
+    /// <summary>Rare (start-up and after a re-index), so written on a connection of its own rather than by the writer.</summary>
+    public Task SetIndexFingerprintsAsync(IReadOnlyDictionary<string, string> fingerprints, CancellationToken ct)
+    {
+        using var connection = SqliteSchema.Open(_connectionString, _synchronous);
+        using var tx = connection.BeginTransaction();
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO index_state (type, fingerprint) VALUES ($t, $f) ON CONFLICT (type) DO UPDATE SET fingerprint = $f";
+        var t = cmd.Parameters.Add(new SqliteParameter("$t", ""));
+        var f = cmd.Parameters.Add(new SqliteParameter("$f", ""));
+        foreach (var (type, fingerprint) in fingerprints)
+        {
+            (t.Value, f.Value) = (type, fingerprint);
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return Task.CompletedTask;
     }
 
     public Task<bool> IsReadyAsync(CancellationToken ct)

@@ -95,6 +95,13 @@ internal sealed class SqliteGroupCommitWriter : IAsyncDisposable
     private void Apply(ResourceWrite w)
     {
         var (rid, current) = _sql.FindCurrent(w.Type, w.Id);
+        if (w.IndexOnly)
+        {
+            if (rid is null || current != w.Version) return; // replaced meanwhile: the newer version has its own index
+            _sql.DeleteIndex(rid.Value);
+            foreach (var value in w.Index) _sql.InsertIndex(rid.Value, value);
+            return;
+        }
         if (current != w.ExpectedCurrentVersion) throw new VersionConflictException(w.Type, w.Id, w.ExpectedCurrentVersion, current);
         var ticks = w.LastUpdated.UtcTicks;
         if (rid is null) rid = _sql.InsertResource(w.Type, w.Id, w.Version, ticks, w.Deleted);

@@ -36,6 +36,7 @@ internal static class SqliteSchema
             UNIQUE (rid, version));
         CREATE INDEX IF NOT EXISTS version_by_type_time ON version (type, last_updated);
         CREATE INDEX IF NOT EXISTS version_by_time ON version (last_updated);
+        CREATE TABLE IF NOT EXISTS index_state (type TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
 
         CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, param INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL,
             PRIMARY KEY (param, norm, exact, rid)) WITHOUT ROWID;

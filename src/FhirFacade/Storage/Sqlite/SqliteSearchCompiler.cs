@@ -5,8 +5,11 @@ using Microsoft.Data.Sqlite;
 
 namespace FhirCare.FhirFacade.Storage.Sqlite;
 
-/// <summary>The SQL for one search: the page query, the count query, and their parameters.</summary>
-internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters);
+/// <summary>
+/// The SQL for one search: the page query (which also selects the <paramref name="KeyCount"/> sort-key values after
+/// the resource columns, for the paging cursors), the count query, and their parameters.
+/// </summary>
+internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0);
 
 /// <summary>
 /// Compiles a storage-neutral <see cref="SearchExpression"/> into SQL over the idx_* tables. Every condition becomes a
@@ -18,18 +21,45 @@ internal sealed class SqliteSearchCompiler
     private readonly List<SqliteParameter> _parameters = [];
     private int _aliases;
 
-    public static CompiledSearch Compile(SearchQuery query)
+    public static CompiledSearch Compile(SearchQuery query, SqliteCursor? cursor)
     {
         var c = new SqliteSearchCompiler();
-        var where = $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
+        var where = query.ResourceType is null ? "r.deleted = 0" : $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
         if (query.Filter is not null) where += " AND " + c.Predicate(query.Filter, "r");
-        var order = c.OrderBy(query.Sort);
-        var select = $"""
-            SELECT {Columns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
-            WHERE {where} ORDER BY {order} LIMIT {query.Count + 1} OFFSET {query.Offset}
-            """;
         var count = $"SELECT COUNT(*) FROM resource r WHERE {where}";
-        return new CompiledSearch(select, count, c._parameters);
+        var keys = c.SortKeys(query.Sort);
+        var paged = where;
+        if (cursor is not null) paged += " AND " + c.Beyond(keys, cursor.Values, 0, cursor.Before);
+        var backwards = cursor?.Before == true;
+        var order = string.Join(", ", keys.Select(k =>
+        {
+            var desc = k.Descending != backwards;
+            return $"{k.Expr} IS NULL {(backwards ? "DESC" : "ASC")}, {k.Expr} {(desc ? "DESC" : "ASC")}";
+        }));
+        var keyColumns = string.Concat(keys.Select((k, i) => $", {k.Expr} AS k{i}"));
+        var select = $"""
+            SELECT {Columns}{keyColumns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {paged} ORDER BY {order} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
+            """;
+        return new CompiledSearch(select, count, c._parameters, keys.Count);
+    }
+
+    /// <summary>
+    /// Rows strictly after (or before) the cursor row in the order of <paramref name="keys"/>, where each key sorts
+    /// its nulls last: (k0 beyond v0) or (k0 = v0 and (k1 beyond v1 or …)).
+    /// </summary>
+    private string Beyond(IReadOnlyList<(string Expr, bool Descending)> keys, object?[] values, int i, bool before)
+    {
+        if (i == keys.Count) return "0";
+        var (e, desc) = keys[i];
+        var rest = Beyond(keys, values, i + 1, before);
+        if (values[i] is null)
+            return before ? $"({e} IS NOT NULL OR {rest})" : $"({e} IS NULL AND {rest})";
+        var p = Param(values[i]);
+        var op = desc != before ? "<" : ">";
+        return before
+            ? $"({e} IS NOT NULL AND ({e} {op} {p} OR ({e} = {p} AND {rest})))"
+            : $"({e} IS NULL OR {e} {op} {p} OR ({e} = {p} AND {rest}))";
     }
 
     /// <summary>Targets of <paramref name="spec"/>'s references from the given <c>SourceType</c> resources.</summary>
@@ -77,6 +107,7 @@ internal sealed class SqliteSearchCompiler
         AnyOf any => "(" + string.Join(" OR ", any.Operands.Select(o => Predicate(o, alias))) + ")",
         Not not => $"NOT {Predicate(not.Operand, alias)}",
         IdCondition id => $"{alias}.id IN ({string.Join(", ", id.Ids.Select(i => Param(i)))})",
+        TypeCondition t => $"{alias}.type = {Param(t.Type)}",
         LastUpdatedCondition lu => Range($"{alias}.last_updated", $"{alias}.last_updated", lu.Comparator, lu.Start, lu.End),
         MissingCondition m => $"{alias}.rid {(m.Missing ? "NOT IN" : "IN")} (SELECT rid FROM {SqliteSchema.TableFor(m.Kind)} WHERE param = {ParamId(m.Param)})",
         ChainCondition chain => Chain(chain, alias),
@@ -215,12 +246,12 @@ internal sealed class SqliteSearchCompiler
             """;
     }
 
-    private string OrderBy(IReadOnlyList<SortKey> sort)
+    /// <summary>The sort keys as SQL expressions on r, always ending with the rowid so the order is total.</summary>
+    private List<(string Expr, bool Descending)> SortKeys(IReadOnlyList<SortKey> sort)
     {
-        var keys = new List<string>();
+        var keys = new List<(string, bool)>();
         foreach (var k in sort)
         {
-            var dir = k.Descending ? "DESC" : "ASC";
             var agg = k.Descending ? "MAX" : "MIN";
             var expr = k.Param switch
             {
@@ -235,11 +266,10 @@ internal sealed class SqliteSearchCompiler
                     _ => $"(SELECT {agg}(value) FROM idx_uri WHERE rid = r.rid AND param = {ParamId(k.Param)})",
                 },
             };
-            // Resources without a value sort last in both directions.
-            keys.Add($"{expr} IS NULL, {expr} {dir}");
+            keys.Add((expr, k.Descending));
         }
-        keys.Add("r.rid");
-        return string.Join(", ", keys);
+        keys.Add(("r.rid", false));
+        return keys;
     }
 
     private string ParamId(string indexKey) => Param(SqliteSchema.ParamId(indexKey));
