@@ -29,6 +29,8 @@ public sealed class ReferenceSearchTests(SearchCorpus corpus) : IClassFixture<Se
     [InlineData("Observation", "has-member=Observation/bloodgroup", "bgpanel")]
     [InlineData("Observation", "derived-from=Observation/example-diplotype1", "example-phenotype")]
     [InlineData("Observation", "focus=Patient/infant-mom", "trachcare")]
+    [InlineData("Observation", "based-on:identifier=https://acme.org/identifiers|1234", "blood-pressure")]
+    [InlineData("Observation", "based-on:identifier=https://acme.org/identifiers|4321", "")]
     [InlineData("Observation", "performer=Practitioner/f202", "f203 f204 f205 f206")]
     [InlineData("Observation", "performer:Practitioner=f201", "f202")]
     [InlineData("DiagnosticReport", "result=Observation/d9cd3963-9af8-df3b-3285-92dee46cf7a5", "9ea63fe3")]

@@ -158,14 +158,12 @@ public sealed class SearchCorpus : IAsyncLifetime
 
     public static string? Link(Bundle bundle, string relation) => bundle.Link.FirstOrDefault(l => l.Relation == relation)?.Url;
 
-    /// <summary>Asserts that searching <paramref name="type"/> with <paramref name="query"/> matches exactly <paramref name="expected"/>.</summary>
     public async Task AssertFindsAsync(string type, string query, string expected)
     {
         var found = await MatchKeysAsync(type, query);
         Assert.Equal(Keys(type, expected).Order(StringComparer.Ordinal), found.Order(StringComparer.Ordinal));
     }
 
-    /// <summary>Asserts that the matches are exactly the fixture's resources of <paramref name="type"/> that satisfy <paramref name="oracle"/>.</summary>
     public async Task AssertFindsAsync(string type, string query, Func<Resource, bool> oracle)
     {
         var expected = All(type).Where(oracle).Select(r => $"{r.TypeName}/{r.Id}").Order(StringComparer.Ordinal).ToList();

@@ -72,6 +72,10 @@ public sealed class TokenSearchTests(SearchCorpus corpus) : IClassFixture<Search
     [InlineData("Observation", "code:text=HEART", "13a41f54 99ae4fe7 c12d9147 heart-rate")]
     [InlineData("Observation", "code:text=blood pressure systolic", "blood-pressure blood-pressure-cancel blood-pressure-dar")]
     [InlineData("Observation", "code:text=body length", "body-length")]
+    [InlineData("Observation", "code:text=eye", "eye-color")]
+    [InlineData("Observation", "code-value-concept=http://loinc.org|883-9$http://snomed.info/sct|112144000", "bloodgroup rhstatus")]
+    [InlineData("Observation", "code-value-concept=http://loinc.org|883-9$http://snomed.info/sct|373066001", "")]
+    [InlineData("Observation", "code-value-concept=http://loinc.org|39243-1$373066001", "secondsmoke")]
     [InlineData("Condition", "code:text=burnt", "example")]
     [InlineData("Condition", "code:text=burn", "example")]
     [InlineData("Condition", "code:text=asthma", "example2")]
@@ -100,6 +104,7 @@ public sealed class TokenSearchTests(SearchCorpus corpus) : IClassFixture<Search
     public static TheoryData<string, string, Oracle> Computed => new()
     {
         { "Patient", "identifier:not=urn:oid:0.1.2.3.4.5.6.7|123456", new("every patient but pat2", r => r.Id != "pat2") },
+        { "Patient", "identifier:not=urn:oid:0.1.2.3.4.5.6.7|", new("no identifier in the system", r => ((Patient)r).Identifier.All(i => i.System != "urn:oid:0.1.2.3.4.5.6.7")) },
         { "Patient", "gender=male,other", new("male or other", r => ((Patient)r).Gender is AdministrativeGender.Male or AdministrativeGender.Other) },
         { "Patient", "gender=http://hl7.org/fhir/administrative-gender|", new("has a gender", r => ((Patient)r).Gender is not null) },
         { "Patient", "active=true", new("active", r => ((Patient)r).Active == true) },
