@@ -73,7 +73,7 @@ public static class Hosting
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
         app.MapFhir();
-        // Warm the registry (compiles ~1,500 FHIRPath expressions) before the first request, not during it.
+        // Build the registry (parses ~1,500 parameter expressions into POCO paths) before the first request, not during it.
         app.Services.GetRequiredService<SearchParameterRegistry>();
         app.Services.GetRequiredService<IFhirStore>();
     }

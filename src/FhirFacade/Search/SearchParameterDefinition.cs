@@ -1,5 +1,7 @@
 using Hl7.Fhir.Model;
 using Hl7.FhirPath;
+using Hl7.FhirPath.Expressions;
+using Hl7.Fhir.FhirPath;
 
 namespace FhirCare.FhirFacade.Search;
 
@@ -13,7 +15,11 @@ public sealed class SearchParameterDefinition
     /// <summary>The expression restricted to this resource type; empty for parameters the store answers itself (_id, _lastUpdated).</summary>
     public required string Expression { get; init; }
     public IReadOnlyList<string> Targets { get; init; } = [];
-    public CompiledExpression? Compiled { get; init; }
+    /// <summary>
+    /// The expression compiled for the FHIRPath engine, on first use: most parameters run on <see cref="Paths"/>
+    /// and never need it, and compiling all ~1,500 up front slowed start-up by seconds. Null for _id/_lastUpdated.
+    /// </summary>
+    public CompiledExpression? Compiled => Expression.Length == 0 ? null : (field ??= FhirPath.Compiler.Compile(Expression));
 
     /// <summary>The same expression as plain POCO paths when it has that shape (most do): much faster than FHIRPath.</summary>
     public IReadOnlyList<PathExpression>? Paths { get; init; }
@@ -44,12 +50,20 @@ public sealed class SearchParameterDefinition
 /// One component of a composite parameter. Supported composites pair a token with a token, quantity, date or string
 /// (all the clinical composites of R4, e.g. Observation code-value-quantity).
 /// </summary>
-public sealed record CompositeComponent(SearchParamType Type, string Expression, CompiledExpression Compiled)
+public sealed record CompositeComponent(SearchParamType Type, string Expression)
 {
+    public CompiledExpression Compiled => field ??= FhirPath.Compiler.Compile(Expression);
+
     /// <summary>The component as POCO paths relative to the composite's node, when it has that shape.</summary>
     public IReadOnlyList<PathExpression>? Paths { get; } = PathExpression.TryCompileUnion(Expression, null);
 
     public static bool IsSupported(IReadOnlyList<CompositeComponent> components) =>
         components.Count == 2 && components[0].Type == SearchParamType.Token
         && components[1].Type is SearchParamType.Token or SearchParamType.Quantity or SearchParamType.Date or SearchParamType.String;
+}
+
+/// <summary>The one FHIRPath compiler, with the FHIR-specific functions (resolve, extension, memberOf…).</summary>
+internal static class FhirPath
+{
+    public static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
 }

@@ -32,11 +32,10 @@ public sealed class SearchParameterRegistry
     /// </param>
     public SearchParameterRegistry(IEnumerable<SearchParameter> custom)
     {
-        var compiler = new FhirPathCompiler(new SymbolTable().AddStandardFP().AddFhirExtensions());
         var byType = new Dictionary<string, Dictionary<string, SearchParameterDefinition>>();
         foreach (var type in ModelInfo.SupportedResources)
-            byType[type] = ResourceLevel(type, compiler).ToDictionary(p => p.Code);
-        byType["Resource"] = ResourceLevel("Resource", compiler).ToDictionary(p => p.Code); // for searches across all types
+            byType[type] = ResourceLevel(type).ToDictionary(p => p.Code);
+        byType["Resource"] = ResourceLevel("Resource").ToDictionary(p => p.Code); // for searches across all types
 
         var typeByUrl = ModelInfo.SearchParameters.Where(s => s.Url is not null)
             .GroupBy(s => s.Url!).ToDictionary(g => g.Key, g => g.First().Type);
@@ -50,7 +49,7 @@ public sealed class SearchParameterRegistry
             if (sp.Type == SearchParamType.Composite)
             {
                 components = (sp.Component ?? [])
-                    .Select(c => new CompositeComponent(typeByUrl.GetValueOrDefault(c.Definition ?? ""), c.Expression ?? "", compiler.Compile(c.Expression ?? "$this")))
+                    .Select(c => new CompositeComponent(typeByUrl.GetValueOrDefault(c.Definition ?? ""), c.Expression ?? "$this"))
                     .ToList();
                 if (!CompositeComponent.IsSupported(components)) continue;
             }
@@ -62,18 +61,17 @@ public sealed class SearchParameterRegistry
                 Type = sp.Type,
                 Expression = expression,
                 Targets = sp.Target?.Select(t => t.GetLiteral()).ToArray() ?? [],
-                Compiled = compiler.Compile(expression),
                 Paths = sp.Type == SearchParamType.Composite && components.Any(c => c.Paths is null)
                     ? null
                     : PathExpression.TryCompileUnion(expression, sp.Resource),
                 Components = components,
             };
         }
-        foreach (var sp in custom) AddCustom(sp, byType, compiler);
+        foreach (var sp in custom) AddCustom(sp, byType);
         _byType = byType.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenDictionary());
     }
 
-    private static void AddCustom(SearchParameter sp, Dictionary<string, Dictionary<string, SearchParameterDefinition>> byType, FhirPathCompiler compiler)
+    private static void AddCustom(SearchParameter sp, Dictionary<string, Dictionary<string, SearchParameterDefinition>> byType)
     {
         if (sp.Code is null || sp.Expression is null || sp.Type is not { } type || !Supported.Contains(type) || type == SearchParamType.Composite)
             throw new InvalidOperationException($"SearchParameter {sp.Url}: needs a code, an expression and a type other than composite or special");
@@ -84,7 +82,7 @@ public sealed class SearchParameterRegistry
             var expression = ExpressionFor(resource, sp.Expression);
             if (expression.Length == 0)
                 throw new InvalidOperationException($"SearchParameter {sp.Url}: its expression has no part for {resource}");
-            parameters[sp.Code] = new SearchParameterDefinition
+            var definition = new SearchParameterDefinition
             {
                 ResourceType = resource,
                 Code = sp.Code,
@@ -92,9 +90,11 @@ public sealed class SearchParameterRegistry
                 Type = type,
                 Expression = expression,
                 Targets = sp.Target.Select(t => t.GetLiteral()).ToArray(),
-                Compiled = compiler.Compile(expression),
                 Paths = PathExpression.TryCompileUnion(expression, resource),
             };
+            try { _ = definition.Compiled; } // a custom expression that does not compile must stop start-up, not a write
+            catch (Exception e) { throw new InvalidOperationException($"SearchParameter {sp.Url}: expression does not compile: {e.Message}", e); }
+            parameters[sp.Code] = definition;
         }
     }
 
@@ -114,7 +114,7 @@ public sealed class SearchParameterRegistry
     public SearchParameterDefinition? Find(string resourceType, string code) =>
         _byType.TryGetValue(resourceType, out var p) && p.TryGetValue(code, out var d) ? d : null;
 
-    private static IEnumerable<SearchParameterDefinition> ResourceLevel(string type, FhirPathCompiler compiler)
+    private static IEnumerable<SearchParameterDefinition> ResourceLevel(string type)
     {
         SearchParameterDefinition Make(string code, SearchParamType kind, string path) => new()
         {
@@ -123,7 +123,6 @@ public sealed class SearchParameterRegistry
             Url = $"http://hl7.org/fhir/SearchParameter/Resource-{code.TrimStart('_')}",
             Type = kind,
             Expression = path.Length == 0 ? "" : $"{type}.{path}",
-            Compiled = path.Length == 0 ? null : compiler.Compile($"{type}.{path}"),
             Paths = path.Length == 0 ? null : PathExpression.TryCompileUnion($"{type}.{path}", type),
         };
         yield return Make("_id", SearchParamType.Token, "");
