@@ -5,7 +5,8 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 /// <summary>
 /// Copies the write-ahead log into the database file from its own connection, once a second, so the writer's
 /// commits never pay for a checkpoint (the writer's connection has automatic checkpoints turned off).
-/// PASSIVE checkpoints never block readers or the writer.
+/// PASSIVE checkpoints never block readers or the writer. Every five minutes it also refreshes the query
+/// planner's statistics (PRAGMA optimize).
 /// </summary>
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
@@ -19,13 +20,21 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
             using var connection = SqliteSchema.Open(connectionString, synchronous);
             using var checkpoint = connection.CreateCommand();
             checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            using var optimize = connection.CreateCommand();
+            // Keeps the planner's statistics current (which index lookups are selective); bounded work per run.
+            optimize.CommandText = "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;";
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var ticks = 0;
             try
             {
                 while (await timer.WaitForNextTickAsync(_stop.Token))
                 {
-                    try { checkpoint.ExecuteNonQuery(); }
-                    catch (SqliteException e) { logger.LogWarning(e, "WAL checkpoint failed; it will be retried"); }
+                    try
+                    {
+                        checkpoint.ExecuteNonQuery();
+                        if (ticks++ % 300 == 10) optimize.ExecuteNonQuery();
+                    }
+                    catch (SqliteException e) { logger.LogWarning(e, "WAL checkpoint or optimize failed; it will be retried"); }
                 }
             }
             catch (OperationCanceledException) { }

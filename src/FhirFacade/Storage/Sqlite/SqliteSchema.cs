@@ -34,6 +34,7 @@ internal static class SqliteSchema
             status INTEGER NOT NULL,
             json BLOB NOT NULL,
             UNIQUE (rid, version));
+        CREATE INDEX IF NOT EXISTS resource_by_type ON resource (type, deleted);
         CREATE INDEX IF NOT EXISTS version_by_type_time ON version (type, last_updated);
         CREATE INDEX IF NOT EXISTS version_by_time ON version (last_updated);
         CREATE TABLE IF NOT EXISTS index_state (type TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;

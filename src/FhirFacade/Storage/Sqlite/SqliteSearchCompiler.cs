@@ -34,7 +34,10 @@ internal sealed class SqliteSearchCompiler
         var order = string.Join(", ", keys.Select(k =>
         {
             var desc = k.Descending != backwards;
-            return $"{k.Expr} IS NULL {(backwards ? "DESC" : "ASC")}, {k.Expr} {(desc ? "DESC" : "ASC")}";
+            // The rowid is never null: ordering by it alone lets SQLite walk an index in order and stop at the limit.
+            return k.Expr == "r.rid"
+                ? $"r.rid {(desc ? "DESC" : "ASC")}"
+                : $"{k.Expr} IS NULL {(backwards ? "DESC" : "ASC")}, {k.Expr} {(desc ? "DESC" : "ASC")}";
         }));
         var keyColumns = string.Concat(keys.Select((k, i) => $", {k.Expr} AS k{i}"));
         var select = $"""
@@ -52,6 +55,7 @@ internal sealed class SqliteSearchCompiler
     {
         if (i == keys.Count) return "0";
         var (e, desc) = keys[i];
+        if (e == "r.rid") return $"r.rid {(desc != before ? "<" : ">")} {Param(values[i])}"; // the last key, never null: a plain range
         var rest = Beyond(keys, values, i + 1, before);
         if (values[i] is null)
             return before ? $"({e} IS NOT NULL OR {rest})" : $"({e} IS NULL AND {rest})";
@@ -103,7 +107,7 @@ internal sealed class SqliteSearchCompiler
 
     private string Predicate(SearchExpression e, string alias) => e switch
     {
-        AllOf all => "(" + string.Join(" AND ", all.Operands.Select(o => Predicate(o, alias))) + ")",
+        AllOf all => Conjunction(all.Operands, alias),
         AnyOf any => "(" + string.Join(" OR ", any.Operands.Select(o => Predicate(o, alias))) + ")",
         Not not => $"NOT {Predicate(not.Operand, alias)}",
         IdCondition id => $"{alias}.id IN ({string.Join(", ", id.Ids.Select(i => Param(i)))})",
@@ -115,6 +119,36 @@ internal sealed class SqliteSearchCompiler
         DateCondition { Comparator: Comparator.Ne } d => $"NOT {Predicate(d with { Comparator = Comparator.Eq }, alias)}",
         NumberCondition { Comparator: Comparator.Ne } n => $"NOT {Predicate(n with { Comparator = Comparator.Eq }, alias)}",
         _ => $"{alias}.rid IN (SELECT rid FROM {Table(e)} WHERE {Row(e)})",
+    };
+
+    /// <summary>
+    /// AND of conditions. Without statistics SQLite cannot tell which index lookup is the selective one, so we say:
+    /// the most selective-looking value condition drives (rid IN …), every other is checked per candidate row with
+    /// EXISTS on the rid index, which costs one index probe instead of materialising a large set.
+    /// </summary>
+    private string Conjunction(IReadOnlyList<SearchExpression> operands, string alias)
+    {
+        var driver = operands.Where(IsValueCondition).OrderBy(Selectivity).FirstOrDefault();
+        return "(" + string.Join(" AND ", operands.Select(o =>
+            o == driver || !IsValueCondition(o)
+                ? Predicate(o, alias)
+                : $"EXISTS (SELECT 1 FROM {Table(o)} WHERE {Row(o)} AND rid = {alias}.rid)")) + ")";
+    }
+
+    private static bool IsValueCondition(SearchExpression e) =>
+        e is StringCondition or TokenCondition or TokenTextCondition or ReferenceCondition or UriCondition or CompositeCondition
+        || e is DateCondition { Comparator: not Comparator.Ne } || e is NumberCondition { Comparator: not Comparator.Ne };
+
+    /// <summary>A guess at how few rows a condition selects (lower: fewer), from what FHIR data usually looks like.</summary>
+    private static int Selectivity(SearchExpression e) => e switch
+    {
+        ReferenceCondition { TargetId: not null } => 0,
+        TokenCondition { System: not null, Code: not null } or UriCondition { Match: UriMatch.Exact } => 1,
+        StringCondition { Match: StringMatch.Exact } => 2,
+        TokenCondition { Code: not null } or CompositeCondition => 3,
+        StringCondition { Match: StringMatch.StartsWith } or ReferenceCondition => 4,
+        DateCondition { Comparator: Comparator.Eq } or NumberCondition { Comparator: Comparator.Eq } => 5,
+        _ => 6,
     };
 
     private static string Table(SearchExpression e) => e switch
