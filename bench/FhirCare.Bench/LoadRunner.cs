@@ -14,7 +14,9 @@ sealed record ScenarioResult(
     double P99Ms,
     double MaxMs,
     long? PeakRssBytes,
-    string? FirstError)
+    string? FirstError,
+    long Empty = 0,
+    string? FirstEmpty = null)
 {
     public long Requests => Succeeded + Failed;
     public double RequestsPerSecond => Succeeded / Duration.TotalSeconds;
@@ -46,7 +48,8 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
     {
         var histogram = new LatencyHistogram();
         var contexts = new ClientContext[clients];
-        var firstError = new FirstError();
+        var firstError = new FirstError("first error");
+        var firstEmpty = new FirstError("first empty answer");
         var start = Stopwatch.GetTimestamp();
         var measureStart = start + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         var measureEnd = measureStart + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -55,7 +58,7 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
         for (var i = 0; i < clients; i++)
         {
             var context = contexts[i] = new ClientContext(i);
-            tasks[i] = Task.Run(() => ClientLoopAsync(scenario, context, histogram, firstError, measureStart, measureEnd));
+            tasks[i] = Task.Run(() => ClientLoopAsync(scenario, context, histogram, firstError, firstEmpty, measureStart, measureEnd));
         }
 
         var remainingWarmup = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), measureStart);
@@ -64,20 +67,21 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
         memory?.ResetPeak();
         await Task.WhenAll(tasks);
 
-        long succeeded = 0, failed = 0, maxMicros = 0;
+        long succeeded = 0, failed = 0, empty = 0, maxMicros = 0;
         foreach (var context in contexts)
         {
             succeeded += context.Succeeded;
             failed += context.Failed;
+            empty += context.Empty;
             maxMicros = Math.Max(maxMicros, context.MaxMicros);
         }
         return new ScenarioResult(scenario.Name, clients, duration, succeeded, failed,
             histogram.PercentileMs(0.50), histogram.PercentileMs(0.95), histogram.PercentileMs(0.99),
-            succeeded == 0 ? double.NaN : maxMicros / 1000.0, memory?.Peak, firstError.Message);
+            succeeded == 0 ? double.NaN : maxMicros / 1000.0, memory?.Peak, firstError.Message, empty, firstEmpty.Message);
     }
 
     async Task ClientLoopAsync(Scenario scenario, ClientContext context, LatencyHistogram histogram,
-        FirstError firstError, long measureStart, long measureEnd)
+        FirstError firstError, FirstError firstEmpty, long measureStart, long measureEnd)
     {
         while (true)
         {
@@ -85,12 +89,20 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
             if (t0 >= measureEnd)
                 return;
             string? error = null;
+            Uri? empty = null;
             try
             {
                 using var request = scenario.CreateRequest(context);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                 var status = (int)response.StatusCode;
-                if (scenario.IsExpected(status))
+                if (scenario.IsExpected(status) && scenario.InspectsBody)
+                {
+                    context.Body.SetLength(0);
+                    await response.Content.CopyToAsync(context.Body);
+                    if (!scenario.HasResults(context, context.Body.GetBuffer().AsSpan(0, (int)context.Body.Length)))
+                        empty = request.RequestUri;
+                }
+                else if (scenario.IsExpected(status))
                 {
                     await using var body = await response.Content.ReadAsStreamAsync();
                     while (await body.ReadAsync(context.DrainBuffer) > 0)
@@ -116,6 +128,11 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
                 firstError.Report(error);
                 continue;
             }
+            if (empty is not null)
+            {
+                context.Empty++;
+                firstEmpty.Report($"{scenario.Name}: GET {empty.PathAndQuery}");
+            }
             var micros = Stopwatch.GetElapsedTime(t0, t1).Ticks / 10;
             histogram.Record(micros);
             context.Succeeded++;
@@ -124,7 +141,7 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
         }
     }
 
-    sealed class FirstError
+    sealed class FirstError(string label)
     {
         string? _message;
         public string? Message => _message;
@@ -132,7 +149,7 @@ sealed class LoadRunner(HttpClient http, int clients, MemorySampler? memory)
         public void Report(string message)
         {
             if (Interlocked.CompareExchange(ref _message, message, null) is null)
-                Console.WriteLine($"  first error -> {message}");
+                Console.WriteLine($"  {label} -> {message}");
         }
     }
 }

@@ -42,14 +42,18 @@ try
             return 2;
         }
         Console.WriteLine($"Starting {dll} ...");
-        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60));
+        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir);
         memory = new MemorySampler(server.ProcessId);
         baseUri = server.BaseUri;
-        serverDescription = $"`{Path.GetFileName(dll)}` started by the bench on {baseUri} (Production, SQLite in a temp dir)";
+        var storage = options.DataDir is null ? "SQLite in a temp dir" : $"SQLite at `{options.DataDir}/bench.db`, kept";
+        serverDescription = $"`{Path.GetFileName(dll)}` started by the bench on {baseUri} (Production, {storage})";
     }
 
     Console.WriteLine($"Target {baseUri}, {options.Clients} clients, warm-up {options.Warmup.TotalSeconds:0} s, duration {options.Duration.TotalSeconds:0} s");
     Console.WriteLine($"Machine: {Report.MachineInfo()}");
+
+    if (options.Scenario is "load" or "search" or "index-cost")
+        return await SearchBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
 
     using var http = LoadRunner.CreateClient(options.Clients);
     var runner = new LoadRunner(http, options.Clients, memory);
@@ -91,7 +95,7 @@ try
         Report.PrintScenario(result, health?.RequestsPerSecond);
         if (server?.HasExited == true)
         {
-            Console.Error.WriteLine($"Server exited during the run. Output:\n{server.OutputTail()}");
+            Console.Error.WriteLine($"Server exited during the run ({server.ExitDescription}). Output:\n{server.OutputTail()}");
             return 1;
         }
     }
@@ -123,102 +127,3 @@ finally
 }
 
 static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-sealed class Options
-{
-    public const string Usage =
-        """
-        Usage: dotnet run -c Release --project bench/FhirCare.Bench -- [options]
-          --scenario all|health|create|read|update   (default all)
-          --clients N          concurrent closed-loop clients (default 32)
-          --duration SECONDS   measured time per scenario (default 20)
-          --warmup SECONDS     unmeasured time before each scenario (default 5)
-          --server-dll PATH    server to start (default src/FhirFacade/bin/Release/net10.0/FhirCare.FhirFacade.dll)
-          --url URL            use a running server instead of starting one
-          --seed-count N       Patients created before read/update (default 2000)
-        """;
-
-    static readonly string[] Scenarios = ["all", "health", "create", "read", "update"];
-
-    public string Scenario { get; private set; } = "all";
-    public int Clients { get; private set; } = 32;
-    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(20);
-    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
-    public string? ServerDll { get; private set; }
-    public Uri? Url { get; private set; }
-    public int SeedCount { get; private set; } = 2000;
-    public bool ShowHelp { get; private set; }
-
-    public static Options Parse(string[] args)
-    {
-        var options = new Options();
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            string? inline = null;
-            var equals = arg.IndexOf('=');
-            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
-                (arg, inline) = (arg[..equals], arg[(equals + 1)..]);
-            if (arg is "-h" or "--help")
-            {
-                options.ShowHelp = true;
-                continue;
-            }
-            var value = inline ?? (i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value."));
-            switch (arg)
-            {
-                case "--scenario":
-                    options.Scenario = Array.IndexOf(Scenarios, value) >= 0 ? value : throw new ArgumentException($"Unknown scenario '{value}'.");
-                    break;
-                case "--clients":
-                    options.Clients = PositiveInt(arg, value);
-                    break;
-                case "--duration":
-                    options.Duration = Seconds(arg, value, allowZero: false);
-                    break;
-                case "--warmup":
-                    options.Warmup = Seconds(arg, value, allowZero: true);
-                    break;
-                case "--server-dll":
-                    options.ServerDll = value;
-                    break;
-                case "--url":
-                    options.Url = Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var url)
-                        ? url
-                        : throw new ArgumentException($"--url '{value}' is not an absolute URL.");
-                    break;
-                case "--seed-count":
-                    options.SeedCount = PositiveInt(arg, value);
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown option '{arg}'.");
-            }
-        }
-        if (options.Url is not null && options.ServerDll is not null)
-            throw new ArgumentException("Give either --server-dll or --url, not both.");
-        return options;
-    }
-
-    public static string FindRepoRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "FhirCare.sln")))
-                    return dir.FullName;
-            }
-        }
-        return Directory.GetCurrentDirectory();
-    }
-
-    static int PositiveInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new ArgumentException($"{name} must be a positive integer, got '{value}'.");
-
-    static TimeSpan Seconds(string name, string value, bool allowZero) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && (s > 0 || allowZero && s == 0)
-            ? TimeSpan.FromSeconds(s)
-            : throw new ArgumentException($"{name} must be a number of seconds, got '{value}'.");
-}

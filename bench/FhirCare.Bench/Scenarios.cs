@@ -5,11 +5,17 @@ namespace FhirCare.Bench;
 /// <summary>State owned by one client loop; never shared between concurrent requests.</summary>
 sealed class ClientContext(int id)
 {
+    public int Id { get; } = id;
     public Random Random { get; } = new(id * 7919 + 17);
     public PatientFactory Patients { get; } = new();
     public byte[] DrainBuffer { get; } = new byte[16 * 1024];
+    public MemoryStream Body { get; } = new(64 * 1024);
+    public long QueryCount;
+    public Uri? NextPage;
+    public bool OnNextPage;
     public long Succeeded;
     public long Failed;
+    public long Empty;
     public long MaxMicros;
 }
 
@@ -22,6 +28,12 @@ abstract class Scenario(string name)
     public abstract HttpRequestMessage CreateRequest(ClientContext context);
 
     public virtual bool IsExpected(int status) => status == 200;
+
+    /// <summary>When true, the runner reads each expected answer whole and asks <see cref="HasResults"/> about it.</summary>
+    public virtual bool InspectsBody => false;
+
+    /// <summary>False for an answer that is suspiciously empty; counted apart from errors.</summary>
+    public virtual bool HasResults(ClientContext context, ReadOnlySpan<byte> body) => true;
 
     protected static HttpRequestMessage Request(HttpMethod method, Uri uri)
     {

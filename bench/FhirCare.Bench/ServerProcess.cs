@@ -1,26 +1,33 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace FhirCare.Bench;
 
-/// <summary>Runs the built server dll on a free loopback port with a throwaway SQLite database.</summary>
+/// <summary>
+/// Runs the built server dll on a free loopback port with a throwaway SQLite database, or with DIR/bench.db when
+/// given a data directory (which is then kept).
+/// </summary>
 sealed class ServerProcess : IDisposable
 {
     const int OutputTailLines = 60;
 
     readonly Process _process;
     readonly string _dataDirectory;
+    readonly bool _keepData;
     readonly Queue<string> _outputTail = new();
 
-    ServerProcess(Process process, string dataDirectory, Uri baseUri)
+    ServerProcess(Process process, string dataDirectory, bool keepData, Uri baseUri)
     {
         _process = process;
         _dataDirectory = dataDirectory;
+        _keepData = keepData;
         BaseUri = baseUri;
     }
 
     public Uri BaseUri { get; }
+    public string DatabasePath => Path.Combine(_dataDirectory, "bench.db");
     public int ProcessId => _process.Id;
 
     public bool HasExited
@@ -38,10 +45,27 @@ sealed class ServerProcess : IDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout)
+    public string ExitDescription
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited ? $"exit code {_process.ExitCode}" : "still running";
+            }
+            catch (InvalidOperationException)
+            {
+                return "exit code unknown";
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout, string? keptDataDirectory = null)
     {
         var port = FreeLoopbackPort();
-        var dataDirectory = Directory.CreateTempSubdirectory("fhircare-bench-").FullName;
+        var dataDirectory = keptDataDirectory is null
+            ? Directory.CreateTempSubdirectory("fhircare-bench-").FullName
+            : Directory.CreateDirectory(Path.GetFullPath(keptDataDirectory)).FullName;
         var baseUri = new Uri($"http://127.0.0.1:{port}/");
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -61,7 +85,7 @@ sealed class ServerProcess : IDisposable
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
-        var server = new ServerProcess(process, dataDirectory, baseUri);
+        var server = new ServerProcess(process, dataDirectory, keptDataDirectory is not null, baseUri);
         process.OutputDataReceived += (_, e) => server.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
         process.BeginOutputReadLine();
@@ -129,6 +153,18 @@ sealed class ServerProcess : IDisposable
         }
     }
 
+    public long WalBytes
+    {
+        get
+        {
+            var wal = new FileInfo(DatabasePath + "-wal");
+            return wal.Exists ? wal.Length : 0;
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
     static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -136,11 +172,15 @@ sealed class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// SIGTERM first, so the server shuts down cleanly and its store checkpoints and truncates the WAL (a kept
+    /// database then opens without replaying a large log); SIGKILL if it has not exited within two minutes.
+    /// </summary>
     public void Dispose()
     {
         try
         {
-            if (!_process.HasExited)
+            if (!_process.HasExited && (!OperatingSystem.IsLinux() || kill(_process.Id, 15) != 0 || !_process.WaitForExit(120_000)))
             {
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(10_000);
@@ -150,6 +190,8 @@ sealed class ServerProcess : IDisposable
         {
         }
         _process.Dispose();
+        if (_keepData)
+            return;
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
