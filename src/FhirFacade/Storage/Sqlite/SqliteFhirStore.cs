@@ -41,7 +41,7 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
             create.ExecuteNonQuery();
         }
         _writer = new SqliteGroupCommitWriter(writeConnection);
-        _checkpointer = new SqliteCheckpointer(_connectionString, _synchronous, logger);
+        _checkpointer = new SqliteCheckpointer(_connectionString, path, _synchronous, logger);
     }
 
     public Task CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct) => _writer.WriteAsync(writes);
