@@ -26,7 +26,7 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
         context.Response.StatusCode = 200;
         if (shape.Format == FhirFormat.Json && shape.Summary == SummaryType.False && shape.Elements is null)
             return WriteJsonAsync(context.Response, shape);
-        return FhirResponses.WriteResourceAsync(context, ToPoco(shape), 200, shape with { Summary = SummaryType.False, Elements = null });
+        return FhirResponses.WriteResourceAsync(context, ToPoco(shape), 200, shape);
     }
 
     private async Task WriteJsonAsync(HttpResponse response, ResponseShape shape)
@@ -129,7 +129,8 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
         foreach (var e in Entries)
         {
             var entry = new Bundle.EntryComponent { FullUrl = FullUrl(e.Resource) };
-            if (!e.Resource.Deleted) entry.Resource = Summarised(FhirResponses.ParseStored(e.Resource), shape);
+            if (!e.Resource.Deleted) entry.Resource = FhirResponses.ParseStored(e.Resource);
+            if (entry.Resource is not null && (shape.Summary != SummaryType.False || shape.Elements is not null)) FhirResponses.MarkSubsetted(entry.Resource);
             if (e.Mode is { } mode) entry.Search = new Bundle.SearchComponent { Mode = mode };
             if (e.WithRequest)
             {
@@ -142,16 +143,5 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
         if (Outcome is not null)
             bundle.Entry.Add(new Bundle.EntryComponent { Resource = Outcome, Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Outcome } });
         return bundle;
-    }
-
-    /// <summary>Applies _summary/_elements to one entry by a serialise-and-parse through the SDK's filters.</summary>
-    private static Resource Summarised(Resource resource, ResponseShape shape)
-    {
-        if (shape.Summary == SummaryType.False && shape.Elements is null) return resource;
-        resource.Meta ??= new Meta();
-        resource.Meta.Tag.Add(new Coding("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "SUBSETTED", "subsetted"));
-        var bytes = FhirJson.ToBytes(resource, shape.Summary, shape.Elements);
-        var reader = new Utf8JsonReader(bytes);
-        return new FhirJsonDeserializer().DeserializeResource(ref reader);
     }
 }

@@ -86,7 +86,7 @@ public static class FhirResponses
     }
 
     /// <summary>A summarised resource is tagged SUBSETTED so no one mistakes it for the whole (search.html#summary).</summary>
-    private static void MarkSubsetted(Resource resource)
+    public static void MarkSubsetted(Resource resource)
     {
         if (resource is OperationOutcome or Bundle) return;
         resource.Meta ??= new Meta();
