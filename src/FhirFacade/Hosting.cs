@@ -1,6 +1,7 @@
 using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
+using FhirCare.FhirFacade.Rest.Transactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Storage;
 using FhirCare.FhirFacade.Storage.Sqlite;
@@ -23,7 +24,8 @@ public static class Hosting
         services.Configure<FhirOptions>(config.GetSection("Fhir"));
         services.Configure<SearchOptions>(config.GetSection("Search"));
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SearchOptions>>().Value);
-        var maxBytes = config.GetValue<long?>("Fhir:MaxRequestBytes") ?? new FhirOptions().MaxRequestBytes;
+        var maxBytes = Math.Max(config.GetValue<long?>("Fhir:MaxRequestBytes") ?? new FhirOptions().MaxRequestBytes,
+            config.GetValue<long?>("Fhir:MaxBundleBytes") ?? new FhirOptions().MaxBundleBytes);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBytes + 1);
 
         var provider = config["Storage:Provider"] ?? "Sqlite";
@@ -60,6 +62,8 @@ public static class Hosting
         services.AddSingleton<ConditionalMatch>();
         services.AddSingleton<BaseUrl>();
         services.AddSingleton<Capabilities>();
+        services.AddSingleton<BundleProcessor>();
+        services.AddSingleton<PatientRecords>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

@@ -11,7 +11,15 @@ namespace FhirCare.FhirFacade.Rest;
 public sealed record BundleEntry(StoredResource Resource, Bundle.SearchEntryMode? Mode = null, bool WithRequest = false);
 
 /// <summary>
-/// A searchset or history Bundle over stored resources. As plain JSON it is written straight from the stored bytes
+/// One entry of a batch-response or transaction-response (http.html#transaction-response): the outcome of one request
+/// entry, with the resource (stored JSON) or an OperationOutcome when the Prefer header asks for one.
+/// </summary>
+public sealed record EntryResponse(
+    string Status, string? FullUrl = null, string? Location = null, string? ETag = null, DateTimeOffset? LastModified = null,
+    ReadOnlyMemory<byte>? Resource = null, OperationOutcome? Outcome = null);
+
+/// <summary>
+/// A searchset, history, batch-response or transaction-response Bundle over stored resources. As plain JSON it is written straight from the stored bytes
 /// (no resource is parsed); XML, _summary and _elements go through the SDK's POCOs.
 /// </summary>
 public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
@@ -19,14 +27,23 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
     public long? Total { get; set; }
     public List<(string Relation, string Url)> Links { get; } = [];
     public List<BundleEntry> Entries { get; } = [];
+    public List<EntryResponse> Responses { get; } = [];
     public OperationOutcome? Outcome { get; set; }
 
-    public Task WriteAsync(HttpContext context, ResponseShape shape)
+    /// <summary>Entries produced while the response is written (after <see cref="Entries"/>): as plain JSON they are streamed.</summary>
+    public IAsyncEnumerable<BundleEntry>? Streamed { get; init; }
+
+    public async Task WriteAsync(HttpContext context, ResponseShape shape)
     {
         context.Response.StatusCode = 200;
         if (shape.Format == FhirFormat.Json && shape.Summary == SummaryType.False && shape.Elements is null)
-            return WriteJsonAsync(context.Response, shape);
-        return FhirResponses.WriteResourceAsync(context, ToPoco(shape), 200, shape);
+        {
+            await WriteJsonAsync(context.Response, shape);
+            return;
+        }
+        if (Streamed is not null)
+            await foreach (var e in Streamed.WithCancellation(context.RequestAborted)) Entries.Add(e);
+        await FhirResponses.WriteResourceAsync(context, ToPoco(shape), 200, shape);
     }
 
     private async Task WriteJsonAsync(HttpResponse response, ResponseShape shape)
@@ -53,42 +70,88 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
             }
             writer.WriteEndArray();
         }
-        if (Entries.Count > 0 || Outcome is not null)
+        var inEntries = false;
+        void StartEntries()
         {
+            if (inEntries) return;
             writer.WriteStartArray("entry");
-            foreach (var e in Entries)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("fullUrl", FullUrl(e.Resource));
-                if (!e.Resource.Deleted)
-                {
-                    writer.WritePropertyName("resource");
-                    if (shape.Pretty) { using var doc = JsonDocument.Parse(e.Resource.Json); doc.WriteTo(writer); }
-                    else writer.WriteRawValue(e.Resource.Json.Span, skipInputValidation: true);
-                }
-                if (e.Mode is { } mode)
-                {
-                    writer.WriteStartObject("search");
-                    writer.WriteString("mode", mode.GetLiteral());
-                    writer.WriteEndObject();
-                }
-                if (e.WithRequest) WriteRequestResponse(writer, e.Resource);
-                writer.WriteEndObject();
-            }
-            if (Outcome is not null)
-            {
-                writer.WriteStartObject();
-                writer.WritePropertyName("resource");
-                writer.WriteRawValue(FhirJson.ToBytes(Outcome), skipInputValidation: true);
-                writer.WriteStartObject("search");
-                writer.WriteString("mode", "outcome");
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
+            inEntries = true;
         }
+        foreach (var r in Responses)
+        {
+            StartEntries();
+            WriteResponseEntry(writer, r, shape.Pretty);
+        }
+        foreach (var e in Entries)
+        {
+            StartEntries();
+            WriteEntry(writer, e, shape.Pretty);
+        }
+        if (Streamed is not null)
+        {
+            var written = 0;
+            await foreach (var e in Streamed.WithCancellation(response.HttpContext.RequestAborted))
+            {
+                StartEntries();
+                WriteEntry(writer, e, shape.Pretty);
+                if (++written % 64 == 0) await writer.FlushAsync(); // memory stays flat: a few entries buffered at a time
+            }
+        }
+        if (Outcome is not null)
+        {
+            StartEntries();
+            writer.WriteStartObject();
+            writer.WritePropertyName("resource");
+            writer.WriteRawValue(FhirJson.ToBytes(Outcome), skipInputValidation: true);
+            writer.WriteStartObject("search");
+            writer.WriteString("mode", "outcome");
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        if (inEntries) writer.WriteEndArray();
         writer.WriteEndObject();
         await writer.FlushAsync();
+    }
+
+    private void WriteEntry(Utf8JsonWriter writer, BundleEntry e, bool pretty)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("fullUrl", FullUrl(e.Resource));
+        if (!e.Resource.Deleted) WriteResource(writer, e.Resource.Json, pretty);
+        if (e.Mode is { } mode)
+        {
+            writer.WriteStartObject("search");
+            writer.WriteString("mode", mode.GetLiteral());
+            writer.WriteEndObject();
+        }
+        if (e.WithRequest) WriteRequestResponse(writer, e.Resource);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteResource(Utf8JsonWriter writer, ReadOnlyMemory<byte> json, bool pretty)
+    {
+        writer.WritePropertyName("resource");
+        if (pretty) { using var doc = JsonDocument.Parse(json); doc.WriteTo(writer); }
+        else writer.WriteRawValue(json.Span, skipInputValidation: true);
+    }
+
+    private static void WriteResponseEntry(Utf8JsonWriter writer, EntryResponse r, bool pretty)
+    {
+        writer.WriteStartObject();
+        if (r.FullUrl is not null) writer.WriteString("fullUrl", r.FullUrl);
+        if (r.Resource is { } json) WriteResource(writer, json, pretty);
+        writer.WriteStartObject("response");
+        writer.WriteString("status", r.Status);
+        if (r.Location is not null) writer.WriteString("location", r.Location);
+        if (r.ETag is not null) writer.WriteString("etag", r.ETag);
+        if (r.LastModified is { } modified) writer.WriteString("lastModified", modified.ToString("yyyy-MM-ddTHH:mm:ss.fffzzz"));
+        if (r.Outcome is not null)
+        {
+            writer.WritePropertyName("outcome");
+            writer.WriteRawValue(FhirJson.ToBytes(r.Outcome), skipInputValidation: true);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
     }
 
     private void WriteRequestResponse(Utf8JsonWriter writer, StoredResource r)
@@ -126,6 +189,13 @@ public sealed class BundleResponse(Bundle.BundleType type, string baseUrl)
             Total = Total is { } t ? (int)Math.Min(t, int.MaxValue) : null,
         };
         foreach (var (relation, url) in Links) bundle.Link.Add(new Bundle.LinkComponent { Relation = relation, Url = url });
+        foreach (var r in Responses)
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = r.FullUrl,
+                Resource = r.Resource is { } json ? FhirResponses.ParseJson(json) : null,
+                Response = new Bundle.ResponseComponent { Status = r.Status, Location = r.Location, Etag = r.ETag, LastModified = r.LastModified, Outcome = r.Outcome },
+            });
         foreach (var e in Entries)
         {
             var entry = new Bundle.EntryComponent { FullUrl = FullUrl(e.Resource) };

@@ -38,9 +38,12 @@ public static class FhirResponses
     }
 
     /// <summary>Parses a stored resource back into a POCO (for transformations, patch, and the like).</summary>
-    public static Resource ParseStored(StoredResource stored)
+    public static Resource ParseStored(StoredResource stored) => ParseJson(stored.Json);
+
+    /// <summary>Parses JSON this server wrote (stored versions, responses of Bundle entries).</summary>
+    public static Resource ParseJson(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(stored.Json.Span);
+        var reader = new Utf8JsonReader(json.Span);
         return JsonDeserializer.DeserializeResource(ref reader);
     }
 

@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Rest.Interactions;
+using FhirCare.FhirFacade.Rest.Operations;
 using Hl7.Fhir.Model;
 using TypeLevel = Hl7.Fhir.Model.CapabilityStatement.TypeRestfulInteraction;
 using SystemLevel = Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction;
@@ -15,6 +16,12 @@ public static class FhirRoutes
         fhir.MapGet("/_history", History.SystemAsync).WithSummary("System history").WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.HistorySystem));
         fhir.MapGet("/", SearchInteraction.SystemAsync).WithSummary("Search across types (_type)").WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.SearchSystem));
         fhir.MapPost("/_search", SearchInteraction.SystemAsync).WithSummary("Search across types (form POST)").DisableAntiforgery();
+        fhir.MapPost("/", BatchTransaction.HandleAsync).WithSummary("Batch or transaction Bundle")
+            .WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.Transaction), new FhirInteraction(SystemLevel: SystemLevel.Batch));
+        fhir.MapGet("/Patient/{id}/$everything", PatientEverything.InstanceAsync).WithSummary("A patient's whole record")
+            .WithMetadata(new FhirOperation("everything", PatientEverything.Definition, "Patient"));
+        fhir.MapGet("/Patient/$everything", PatientEverything.TypeAsync).WithSummary("Every patient's record, streamed")
+            .WithMetadata(new FhirOperation("everything", PatientEverything.Definition, "Patient"));
 
         fhir.MapGet("/{type}", SearchInteraction.TypeAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
         fhir.MapPost("/{type}/_search", SearchInteraction.TypeAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();

@@ -26,10 +26,10 @@ public sealed partial class ResourceBody(IOptions<FhirOptions> options)
         return Parse(bytes, format);
     }
 
-    /// <summary>The raw body, refusing anything larger than the configured limit with 413.</summary>
-    public async Task<byte[]> ReadBytesAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>The raw body, refusing anything larger than the configured limit (or <paramref name="limit"/>) with 413.</summary>
+    public async Task<byte[]> ReadBytesAsync(HttpRequest request, CancellationToken ct, long? limit = null)
     {
-        var max = options.Value.MaxRequestBytes;
+        var max = limit ?? options.Value.MaxRequestBytes;
         if (request.ContentLength > max) throw TooLarge(max);
         using var buffer = new MemoryStream(request.ContentLength is > 0 and long n ? (int)n : 4096);
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);

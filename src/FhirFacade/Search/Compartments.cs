@@ -38,6 +38,12 @@ public sealed class Compartments
 
     public bool IsCompartment(string type) => _byType.ContainsKey(type);
 
+    /// <summary>The resource types that can be in a compartment of this type (the compartment's own type first).</summary>
+    public IReadOnlyList<string> TypesIn(string compartment) =>
+        _byType.TryGetValue(compartment, out var definition)
+            ? definition.Parameters.Keys.Where(t => t != compartment).Order(StringComparer.Ordinal).Prepend(compartment).ToList()
+            : [];
+
     /// <summary>
     /// The condition for "a <paramref name="resourceType"/> in <paramref name="compartment"/>/<paramref name="id"/>",
     /// or null when no resource of that type can be in the compartment.

@@ -36,7 +36,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
 
     private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
     {
-        var mapped = endpoints.Endpoints.Select(e => e.Metadata.GetMetadata<FhirInteraction>()).OfType<FhirInteraction>().ToList();
+        var mapped = endpoints.Endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<FhirInteraction>()).ToList();
         var typeLevel = mapped.Select(m => m.TypeLevel).OfType<CapabilityStatement.TypeRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
         var systemLevel = mapped.Select(m => m.SystemLevel).OfType<CapabilityStatement.SystemRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
         var operations = endpoints.Endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<FhirOperation>()).Distinct().ToList();

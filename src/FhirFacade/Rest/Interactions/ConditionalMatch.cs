@@ -5,12 +5,19 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace FhirCare.FhirFacade.Rest.Interactions;
 
 /// <summary>
-/// Resolves the criteria of conditional create/update/delete. Criteria are parsed strictly: an unknown parameter
-/// is a 400, never silently dropped (dropping it would widen the match).
+/// Resolves the criteria of conditional create/update/delete and of conditional references. Criteria are parsed
+/// strictly: an unknown parameter is a 400, never silently dropped (dropping it would widen the match).
 /// </summary>
 public sealed class ConditionalMatch(SearchQueryParser parser, ValueSetExpansion valueSets, IFhirStore store)
 {
-    public async Task<IReadOnlyList<StoredResource>> FindAsync(string type, string criteria, string source, CancellationToken ct)
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(string type, string criteria, string source, CancellationToken ct) =>
+        await FindAsync(await ParseAsync(type, criteria, source, ct), 2, ct);
+
+    /// <summary>Up to <paramref name="limit"/> stored matches of a parsed criteria query.</summary>
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery query, int limit, CancellationToken ct) =>
+        (await store.SearchAsync(query with { Count = limit, Offset = 0, Sort = [], Total = TotalMode.None, Includes = [] }, ct)).Matches;
+
+    public async Task<SearchQuery> ParseAsync(string type, string criteria, string source, CancellationToken ct)
     {
         var query = criteria;
         var question = query.IndexOf('?');
@@ -21,17 +28,14 @@ public sealed class ConditionalMatch(SearchQueryParser parser, ValueSetExpansion
             .ToList();
         if (parameters.Count == 0)
             throw FhirException.BadRequest($"The {source} criteria are empty: a conditional interaction needs search parameters", source);
-        ParsedSearch parsed;
         try
         {
-            parsed = parser.Parse(type, parameters, strict: true);
-            parsed = parsed with { Query = parsed.Query with { Filter = await valueSets.ResolveAsync(parsed.Query.Filter, store, ct) } };
+            var parsed = parser.Parse(type, parameters, strict: true);
+            return parsed.Query with { Filter = await valueSets.ResolveAsync(parsed.Query.Filter, store, ct) };
         }
         catch (SearchParseException e)
         {
             throw FhirException.BadRequest($"{source}: {e.Message}", e.Parameter ?? source);
         }
-        var page = await store.SearchAsync(parsed.Query with { Count = 2, Offset = 0, Sort = [], Total = TotalMode.None }, ct);
-        return page.Matches;
     }
 }

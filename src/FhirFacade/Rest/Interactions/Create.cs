@@ -15,24 +15,34 @@ public static class Create
         var resource = await body.ReadResourceAsync(context.Request, ct);
         RequireType(resource, type);
 
-        var ifNoneExist = context.Request.Headers["If-None-Exist"].ToString();
-        if (ifNoneExist.Length > 0)
-        {
-            var matches = await conditional.FindAsync(type, ifNoneExist, "If-None-Exist", ct);
-            if (matches.Count > 1)
-                throw FhirException.MultipleMatches($"If-None-Exist '{ifNoneExist}' matches {matches.Count} {type} resources; it must match at most one");
-            if (matches.Count == 1)
-            {
-                await WriteResults.WriteAsync(context, matches[0], 200, baseUrl.Of(context.Request),
-                    $"{type}/{matches[0].Id} already matches If-None-Exist; nothing was created");
-                return;
-            }
-        }
+        var scope = new WriteScope(store, conditional);
+        var existing = await MatchAsync(scope, type, context.Request.Headers["If-None-Exist"].ToString(), "If-None-Exist", ct);
+        var result = existing is not null ? Found(existing) : Write(scope, writes, resource, NewId());
+        await scope.CommitAsync(ct);
+        await WriteResults.WriteAsync(context, result.Resource!, result.Status, baseUrl.Of(context.Request), result.Message);
+    }
 
-        // The server assigns the id (http.html#create: any id in the body is ignored).
-        var (write, stored) = writes.NextVersion(resource, Guid.CreateVersion7().ToString(), 0, "POST", created: true);
-        await store.CommitAsync([write], ct);
-        await WriteResults.WriteAsync(context, stored, 201, baseUrl.Of(context.Request));
+    /// <summary>A server-assigned id (http.html#create: any id in the body is ignored): time-ordered, so inserts stay local.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString();
+
+    /// <summary>The one resource matching If-None-Exist, or null when there are no criteria or no match; 412 on several.</summary>
+    public static async Task<StoredResource?> MatchAsync(WriteScope scope, string type, string? ifNoneExist, string source, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(ifNoneExist)) return null;
+        var matches = await scope.FindAsync(type, ifNoneExist, source, ct);
+        if (matches.Count > 1)
+            throw FhirException.MultipleMatches($"If-None-Exist '{ifNoneExist}' matches {matches.Count} {type} resources; it must match at most one");
+        return matches.Count == 1 ? matches[0] : null;
+    }
+
+    public static InteractionResult Found(StoredResource existing) =>
+        new(200, existing, $"{existing.Type}/{existing.Id} already matches If-None-Exist; nothing was created");
+
+    public static InteractionResult Write(WriteScope scope, VersionedWrites writes, Resource resource, string id)
+    {
+        var (write, stored) = writes.NextVersion(resource, id, 0, "POST", created: true);
+        scope.Add(write, stored);
+        return new InteractionResult(201, stored);
     }
 
     public static void RequireType(Resource resource, string type)

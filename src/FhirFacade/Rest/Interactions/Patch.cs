@@ -1,7 +1,6 @@
 using FhirCare.FhirFacade.Rest.Patching;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
-using Hl7.Fhir.Serialization;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
 
@@ -12,7 +11,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Patch
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
@@ -22,39 +21,44 @@ public static class Patch
         ResponseShape.From(request); // a refused Accept/_format must refuse before anything is written
         var isJsonPatch = request.ContentType?.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase) == true;
         var format = isJsonPatch ? FhirFormat.Json : ResponseShape.RequestFormat(request);
-        var patch = await body.ReadBytesAsync(request, ct);
-        Parameters? parameters = null;
-        if (!isJsonPatch)
-            parameters = ResourceBody.Parse(patch, format) as Parameters
-                ?? throw FhirException.BadRequest("A FHIRPath Patch body must be a Parameters resource", "resourceType");
+        var bytes = await body.ReadBytesAsync(request, ct);
+        var patch = isJsonPatch ? PatchDocument.Json(bytes) : PatchDocument.FhirPath(ResourceBody.Parse(bytes, format));
 
-        var current = await store.ReadAsync(type, id, ct) ?? throw FhirException.NotFound($"{type}/{id} is not known");
+        var scope = new WriteScope(store, conditional);
+        var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct);
+        try
+        {
+            await scope.CommitAsync(ct);
+        }
+        catch (VersionConflictException e)
+        {
+            throw Update.ConflictOf(e, ifMatch, "patched");
+        }
+        await WriteResults.WriteAsync(context, result.Resource!, 200, baseUrl.Of(request));
+    }
+
+    /// <summary>Patches the current version of [type]/[id] as the scope sees it and adds the result to the scope.</summary>
+    public static async Task<InteractionResult> ApplyAsync(WriteScope scope, VersionedWrites writes, string type, string id,
+        PatchDocument patch, int? ifMatch, CancellationToken ct)
+    {
+        var current = await scope.ReadAsync(type, id, ct) ?? throw FhirException.NotFound($"{type}/{id} is not known");
         if (current.Deleted) throw Read.Gone(current);
         if (ifMatch is { } expected && expected != current.Version) throw WriteResults.VersionMismatch(type, id, expected, current.Version);
 
         Resource patched;
-        if (isJsonPatch) patched = Reparse(JsonPatch.Apply(current.Json, patch));
+        if (patch.JsonPatch is { } json) patched = Reparse(JsonPatch.Apply(current.Json, json));
         else
         {
             patched = FhirResponses.ParseStored(current);
-            FhirPathPatch.Apply(patched, parameters!);
+            FhirPathPatch.Apply(patched, patch.Parameters!);
             patched = Reparse(FhirJson.ToBytes(patched));
         }
         if (patched.TypeName != type || patched.Id != id)
             throw FhirException.Of(422, OperationOutcome.IssueType.Processing, "A patch may not change the resource's type or id");
 
         var (write, stored) = writes.NextVersion(patched, id, current.Version, "PATCH", created: false);
-        try
-        {
-            await store.CommitAsync([write], ct);
-        }
-        catch (VersionConflictException e)
-        {
-            throw ifMatch is not null
-                ? WriteResults.VersionMismatch(type, id, ifMatch.Value, e.Actual)
-                : FhirException.Of(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} changed while it was being patched; try again");
-        }
-        await WriteResults.WriteAsync(context, stored, 200, baseUrl.Of(request));
+        scope.Add(write, stored);
+        return new InteractionResult(200, stored);
     }
 
     /// <summary>Parses the patched JSON with the same rules as any incoming resource; problems make the patch unprocessable.</summary>
@@ -70,4 +74,13 @@ public static class Patch
             throw new FhirException(422, e.Outcome);
         }
     }
+}
+
+/// <summary>A patch: a JSON Patch document (bytes) or a FHIRPath Patch (a Parameters resource).</summary>
+public sealed record PatchDocument(byte[]? JsonPatch, Parameters? Parameters)
+{
+    public static PatchDocument Json(byte[] document) => new(document, null);
+
+    public static PatchDocument FhirPath(Resource resource) =>
+        new(null, resource as Parameters ?? throw FhirException.BadRequest("A FHIRPath Patch body must be a Parameters resource", "resourceType"));
 }

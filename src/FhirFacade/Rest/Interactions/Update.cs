@@ -10,76 +10,98 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Update
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
-        Create.RequireType(resource, type);
-        if (resource.Id is null)
-            throw FhirException.BadRequest($"The {type} in the body has no id; an update must carry the id of the URL ({id})", $"{type}.id", OperationOutcome.IssueType.Required);
-        if (resource.Id != id)
-            throw FhirException.BadRequest($"The id in the body ({resource.Id}) does not match the id in the URL ({id})", $"{type}.id");
-        await SaveAsync(context, store, writes, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
+        RequireBodyId(resource, type, id);
+        await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }
 
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
     {
         ResourceTypes.Require(type);
-        var criteria = context.Request.QueryString.Value ?? "";
         ResponseShape.From(context.Request);
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
-        var matches = await conditional.FindAsync(type, criteria, "url", context.RequestAborted);
-        string id;
+        var id = await ResolveConditionalAsync(new WriteScope(store, conditional), resource, context.Request.QueryString.Value ?? "", "url", context.RequestAborted);
+        await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
+    }
+
+    public static void RequireBodyId(Resource resource, string type, string id)
+    {
+        Create.RequireType(resource, type);
+        if (resource.Id is null)
+            throw FhirException.BadRequest($"The {type} in the body has no id; an update must carry the id of the URL ({id})", $"{type}.id", OperationOutcome.IssueType.Required);
+        if (resource.Id != id)
+            throw FhirException.BadRequest($"The id in the body ({resource.Id}) does not match the id in the URL ({id})", $"{type}.id");
+    }
+
+    /// <summary>The id a conditional update writes: the single match, else the body's id or a new one; 412 on several matches.</summary>
+    public static async Task<string> ResolveConditionalAsync(WriteScope scope, Resource resource, string criteria, string source, CancellationToken ct)
+    {
+        var type = resource.TypeName;
+        var matches = await scope.FindAsync(type, criteria, source, ct);
         switch (matches.Count)
         {
             case 0:
-                id = resource.Id ?? Guid.CreateVersion7().ToString();
-                ResourceTypes.RequireId(id);
-                break;
+                return ResourceTypes.RequireId(resource.Id ?? Create.NewId());
             case 1:
-                id = matches[0].Id;
+                var id = matches[0].Id;
                 if (resource.Id is not null && resource.Id != id)
                     throw FhirException.BadRequest($"The id in the body ({resource.Id}) differs from the matching resource {type}/{id}", $"{type}.id");
-                break;
+                return id;
             default:
                 throw FhirException.MultipleMatches($"The criteria '{criteria}' match {matches.Count} {type} resources; a conditional update needs at most one");
         }
-        await SaveAsync(context, store, writes, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
+    }
+
+    /// <summary>Adds the next version of <paramref name="resource"/> to the scope, checking If-Match against the current one.</summary>
+    public static async Task<InteractionResult> WriteAsync(WriteScope scope, VersionedWrites writes, Resource resource, string id, int? ifMatch, CancellationToken ct)
+    {
+        var type = resource.TypeName;
+        var current = await scope.ReadAsync(type, id, ct);
+        var currentVersion = current?.Version ?? 0;
+        if (ifMatch is { } expected && expected != currentVersion)
+            throw WriteResults.VersionMismatch(type, id, expected, currentVersion);
+        var created = current is null || current.Deleted;
+        var (write, stored) = writes.NextVersion(resource, id, currentVersion, "PUT", created);
+        scope.Add(write, stored);
+        return new InteractionResult(created ? 201 : 200, stored);
     }
 
     /// <summary>Writes the next version, retrying a lost race unless the client pinned the version with If-Match.</summary>
-    private static async Task SaveAsync(HttpContext context, IFhirStore store, VersionedWrites writes, Resource resource,
-        string id, int? ifMatch, string baseUrl)
+    private static async Task SaveAsync(HttpContext context, IFhirStore store, VersionedWrites writes, ConditionalMatch conditional,
+        Resource resource, string id, int? ifMatch, string baseUrl)
     {
-        var type = resource.TypeName;
+        var ct = context.RequestAborted;
         for (int attempt = 0; ; attempt++)
         {
-            var current = await store.ReadAsync(type, id, context.RequestAborted);
-            var currentVersion = current?.Version ?? 0;
-            if (ifMatch is { } expected && expected != currentVersion)
-                throw WriteResults.VersionMismatch(type, id, expected, currentVersion);
-            var created = current is null || current.Deleted;
-            var (write, stored) = writes.NextVersion(resource, id, currentVersion, "PUT", created);
+            var scope = new WriteScope(store, conditional);
+            var result = await WriteAsync(scope, writes, resource, id, ifMatch, ct);
             try
             {
-                await store.CommitAsync([write], context.RequestAborted);
-                await WriteResults.WriteAsync(context, stored, created ? 201 : 200, baseUrl);
+                await scope.CommitAsync(ct);
+                await WriteResults.WriteAsync(context, result.Resource!, result.Status, baseUrl);
                 return;
             }
-            catch (VersionConflictException e) when (ifMatch is null && attempt < 3)
+            catch (VersionConflictException) when (ifMatch is null && attempt < 3)
             {
-                _ = e; // someone else wrote in between: read again and retry
+                // someone else wrote in between: read again and retry
             }
             catch (VersionConflictException e)
             {
-                throw ifMatch is not null
-                    ? WriteResults.VersionMismatch(type, id, ifMatch.Value, e.Actual)
-                    : FhirException.Of(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} kept changing while it was being updated; try again");
+                throw ConflictOf(e, ifMatch, "updated");
             }
         }
     }
+
+    /// <summary>A lost race: 412 when the client pinned the version, 409 otherwise.</summary>
+    public static FhirException ConflictOf(VersionConflictException e, int? ifMatch, string doing) =>
+        ifMatch is not null
+            ? WriteResults.VersionMismatch(e.Type, e.Id, ifMatch.Value, e.Actual)
+            : FhirException.Of(409, OperationOutcome.IssueType.Conflict, $"{e.Type}/{e.Id} changed while it was being {doing}; try again");
 }
