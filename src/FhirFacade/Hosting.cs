@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
@@ -34,6 +35,7 @@ public static class Hosting
             case "Sqlite":
                 services.Configure<SqliteOptions>(config.GetSection("Storage:Sqlite"));
                 services.AddSingleton<SqliteFhirStore>();
+                services.AddSingleton<IExportJobStore, SqliteExportJobStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite");
@@ -64,6 +66,11 @@ public static class Hosting
         services.AddSingleton<Capabilities>();
         services.AddSingleton<BundleProcessor>();
         services.AddSingleton<PatientRecords>();
+        services.Configure<ExportOptions>(config.GetSection("Export"));
+        services.PostConfigure<ExportOptions>(o => o.OutputPath = Path.GetFullPath(o.OutputPath is { Length: > 0 } path ? path
+            : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config["Storage:Sqlite:Path"] ?? new SqliteOptions().Path))!, "export")));
+        services.AddSingleton<ExportRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExportRunner>());
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

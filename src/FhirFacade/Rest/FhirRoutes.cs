@@ -20,6 +20,15 @@ public static class FhirRoutes
             .WithMetadata(new FhirInteraction(SystemLevel: SystemLevel.Transaction), new FhirInteraction(SystemLevel: SystemLevel.Batch));
         fhir.MapGet("/Patient/{id}/$everything", PatientEverything.InstanceAsync).WithSummary("A patient's whole record")
             .WithMetadata(new FhirOperation("everything", PatientEverything.Definition, "Patient"));
+        fhir.MapGet("/$export", BulkExport.SystemAsync).WithSummary("Bulk Data export: all resources (kick-off)")
+            .WithMetadata(new FhirOperation("export", BulkExport.SystemDefinition));
+        fhir.MapGet("/Patient/$export", BulkExport.PatientAsync).WithSummary("Bulk Data export: all patients' records (kick-off)")
+            .WithMetadata(new FhirOperation("export", BulkExport.PatientDefinition, "Patient"));
+        fhir.MapGet("/Group/{id}/$export", BulkExport.GroupAsync).WithSummary("Bulk Data export: a group's members' records (kick-off)")
+            .WithMetadata(new FhirOperation("export", BulkExport.GroupDefinition, "Group"));
+        fhir.MapGet("/$export-status/{id}", BulkExport.StatusAsync).WithSummary("Bulk Data export status (202 running, 200 manifest)");
+        fhir.MapDelete("/$export-status/{id}", BulkExport.CancelAsync).WithSummary("Cancel a Bulk Data export and delete its files");
+        fhir.MapGet("/$export-file/{id}/{file}", BulkExport.FileAsync).WithSummary("A Bulk Data export file (application/fhir+ndjson)");
         fhir.MapGet("/Patient/$everything", PatientEverything.TypeAsync).WithSummary("Every patient's record, streamed")
             .WithMetadata(new FhirOperation("everything", PatientEverything.Definition, "Patient"));
 

@@ -116,8 +116,8 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
         var type = entry.Resource?.TypeName;
         foreach (var issue in e.Outcome.Issue)
         {
-            if ((issue.Expression ?? []).Any(x => x.StartsWith("Bundle.", StringComparison.Ordinal))) continue;
-            var expressions = (issue.Expression ?? []).Select(x =>
+            if ((issue.Expression ?? []).OfType<string>().Any(x => x.StartsWith("Bundle.", StringComparison.Ordinal))) continue;
+            var expressions = (issue.Expression ?? []).OfType<string>().Select(x =>
                 type is not null && (x == type || x.StartsWith(type + ".", StringComparison.Ordinal)) ? entry.Location + ".resource" + x[type.Length..] : x).ToList();
             if (!expressions.Any(x => x.StartsWith("Bundle.", StringComparison.Ordinal))) expressions.Insert(0, entry.Location);
             issue.Expression = expressions;
