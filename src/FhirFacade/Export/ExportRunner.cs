@@ -38,9 +38,9 @@ public sealed class ExportRunner(
     public async Task CancelAsync(string jobId, CancellationToken ct)
     {
         _cancelled[jobId] = true;
-        if (_running.TryGetValue(jobId, out var cts)) await cts.CancelAsync();
         await jobs.DeleteAsync(jobId, ct);
-        DeleteFolder(jobId);
+        if (_running.TryGetValue(jobId, out var cts)) await cts.CancelAsync(); // the runner deletes the files once it has closed them
+        else DeleteFolder(jobId);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
@@ -64,7 +64,7 @@ public sealed class ExportRunner(
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
-                if (_cancelled.ContainsKey(id)) DeleteFolder(id); // else: the server is stopping; the job runs again at the next start
+                // cancelled (files deleted below), or the server is stopping: the job runs again at the next start
             }
             catch (Exception e)
             {
@@ -74,6 +74,7 @@ public sealed class ExportRunner(
             finally
             {
                 _running.TryRemove(id, out _);
+                if (_cancelled.ContainsKey(id)) DeleteFolder(id);
             }
         }
     }
@@ -97,6 +98,7 @@ public sealed class ExportRunner(
             using var files = new NdjsonFiles(folder, type, _options.MaxFileBytes);
             await foreach (var page in PagesAsync(job, type, Filter(job, filters.GetValueOrDefault(type)), members, ct))
             {
+                ct.ThrowIfCancellationRequested();
                 foreach (var resource in page) files.Write(resource.Json);
                 total += page.Count;
                 if (clock.Elapsed > ProgressEvery)
@@ -177,6 +179,13 @@ public sealed class ExportRunner(
     private void DeleteFolder(string jobId)
     {
         var folder = FolderOf(jobId);
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning(e, "Could not delete the files of export job {Id}", jobId);
+        }
     }
 }

@@ -103,12 +103,13 @@ public static class PatientEverything
     {
         foreach (var m in page.Matches)
             if (emitted.Add((m.Type, m.Id))) entries.Add(new BundleEntry(m, Bundle.SearchEntryMode.Match));
+        // Referenced resources of compartment types come as matches if they are this patient's, and not at all otherwise.
         foreach (var i in page.Included)
-            if ((options.TypeFilter is null || options.TypeFilter.Contains(i.Type)) && emitted.Add((i.Type, i.Id)))
+            if (!options.CompartmentTypes.Contains(i.Type) && (options.TypeFilter is null || options.TypeFilter.Contains(i.Type)) && emitted.Add((i.Type, i.Id)))
                 entries.Add(new BundleEntry(i, Bundle.SearchEntryMode.Include));
     }
 
-    private sealed record Options(IReadOnlyList<string> Types, HashSet<string>? TypeFilter, SearchExpression? Filter, int? Count,
+    private sealed record Options(IReadOnlyList<string> Types, HashSet<string> CompartmentTypes, HashSet<string>? TypeFilter, SearchExpression? Filter, int? Count,
         (int Type, string? Store) Cursor, string? CursorText);
 
     private static Options Parse(HttpRequest request, PatientRecords records, bool instance)
@@ -144,7 +145,7 @@ public static class PatientEverything
             count = n;
         }
         var cursorText = query.TryGetValue("_cursor", out var cur) ? cur[0] : null;
-        return new Options(types, typeFilter, filter, count, cursorText is null ? (0, null) : ParseCursor(cursorText, types.Count), cursorText);
+        return new Options(types, records.Types.ToHashSet(), typeFilter, filter, count, cursorText is null ? (0, null) : ParseCursor(cursorText, types.Count), cursorText);
     }
 
     private static string Cursor(int typeIndex, string? storeCursor) =>
