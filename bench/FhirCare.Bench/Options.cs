@@ -7,7 +7,7 @@ sealed class Options
     public const string Usage =
         """
         Usage: dotnet run -c Release --project bench/FhirCare.Bench -- [options]
-          --scenario all|health|create|read|update|load|search|index-cost   (default all)
+          --scenario all|health|create|read|update|load|search|index-cost|ingest|everything|export   (default all)
           --clients N          concurrent closed-loop clients (default 16 for search, 32 otherwise)
           --duration SECONDS   measured time per scenario (default 20)
           --warmup SECONDS     unmeasured time before each scenario (default 5)
@@ -22,9 +22,14 @@ sealed class Options
           --load-clients N     concurrent clients while loading (default 32)
           --searches LIST      comma-separated subset of token,string,date,reference,chained,include,sort-page
           --loaded             with --url: the server already holds the data set of --resources/--members/--seed
+        exchange (ingest, everything, export):
+          --bundles DIR        ingest: a folder of Synthea Bundles (0-*.json batches first, then patient transactions),
+                               reposted until --resources resources are stored (use --clients 8)
+          everything: $everything for up to 200 stored members for --duration; export: a system $export of the
+          data in --data-dir (or --url), with the server's memory sampled
         """;
 
-    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost"];
+    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "ingest", "everything", "export"];
 
     int? _clients;
 
@@ -43,6 +48,7 @@ sealed class Options
     public int LoadClients { get; private set; } = 32;
     public string[] Searches { get; private set; } = SearchQueries.Names;
     public bool Loaded { get; private set; }
+    public string? Bundles { get; private set; }
 
     int? _members;
 
@@ -102,6 +108,9 @@ sealed class Options
                     break;
                 case "--seed":
                     options.Seed = PositiveInt(arg, value);
+                    break;
+                case "--bundles":
+                    options.Bundles = Directory.Exists(value) ? value : throw new ArgumentException($"--bundles '{value}' is not a folder.");
                     break;
                 case "--data-dir":
                     options.DataDir = value;

@@ -52,6 +52,8 @@ try
     Console.WriteLine($"Target {baseUri}, {options.Clients} clients, warm-up {options.Warmup.TotalSeconds:0} s, duration {options.Duration.TotalSeconds:0} s");
     Console.WriteLine($"Machine: {Report.MachineInfo()}");
 
+    if (options.Scenario is "ingest" or "everything" or "export")
+        return await ExchangeBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
     if (options.Scenario is "load" or "search" or "index-cost")
         return await SearchBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
 

@@ -224,6 +224,15 @@ sealed class MemorySampler : IDisposable
 
     public void ResetPeak() => Interlocked.Exchange(ref _peak, ReadKilobytes("VmRSS:") * 1024);
 
+    /// <summary>Resets the peak and returns the current VmRSS, in bytes.</summary>
+    public long ResetPeakAndRead()
+    {
+        ResetPeak();
+        return Interlocked.Read(ref _peak);
+    }
+
+    public long Current() => ReadKilobytes("VmRSS:") * 1024;
+
     /// <summary>The kernel's own high-water mark for the process, in bytes.</summary>
     public long HighWaterMark() => ReadKilobytes("VmHWM:") * 1024;
 

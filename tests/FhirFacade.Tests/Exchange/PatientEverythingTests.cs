@@ -93,10 +93,17 @@ public sealed class PatientEverythingTests(SyntheaLoad load) : IClassFixture<Syn
         var rest = statement.Rest[0];
         Assert.Contains(rest.Interaction, i => i.Code == Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction.Transaction);
         Assert.Contains(rest.Interaction, i => i.Code == Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction.Batch);
-        Assert.Contains(rest.Operation, o => o.Name == "export" && o.Definition == "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export");
+        Assert.Contains(rest.Operation, o => o.Name == "export" && o.Definition == "https://fhircare.org/fhir/OperationDefinition/export");
         var patient = rest.Resource.Single(r => r.Type == "Patient");
-        Assert.Contains(patient.Operation, o => o.Name == "everything" && o.Definition == "http://hl7.org/fhir/OperationDefinition/Patient-everything");
+        Assert.Contains(patient.Operation, o => o.Name == "everything" && o.Definition == "https://fhircare.org/fhir/OperationDefinition/Patient-everything");
         Assert.Contains(patient.Operation, o => o.Name == "export" && o.Definition.EndsWith("/patient-export", StringComparison.Ordinal));
         Assert.Contains(rest.Resource.Single(r => r.Type == "Group").Operation, o => o.Name == "export" && o.Definition.EndsWith("/group-export", StringComparison.Ordinal));
+        // Each definition is published by the server itself, and names the standard one it is based on.
+        foreach (var url in rest.Operation.Concat(patient.Operation).Select(o => o.Definition).Distinct())
+        {
+            var found = (await load.Server.Http().FhirGetAsync($"OperationDefinition?url={Uri.EscapeDataString(url)}")).As<Hl7.Fhir.Model.Bundle>();
+            var definition = Assert.IsType<Hl7.Fhir.Model.OperationDefinition>(Assert.Single(found.Entry).Resource);
+            Assert.StartsWith("http://hl7.org/fhir/", definition.Base);
+        }
     }
 }

@@ -163,14 +163,14 @@ public sealed class CapabilityStatementTests(FhirServer server)
     }
 
     [Fact]
-    public async Task Claims_history_and_search_system_and_no_transaction_or_batch()
+    public async Task Claims_history_search_transaction_and_batch_at_system_level()
     {
         var rest = Assert.Single((await StatementAsync()).Rest);
         var codes = rest.Interaction.Select(i => i.Code).ToList();
         Assert.Contains(SystemLevel.HistorySystem, codes);
         Assert.Contains(SystemLevel.SearchSystem, codes);
-        Assert.DoesNotContain(SystemLevel.Transaction, codes);
-        Assert.DoesNotContain(SystemLevel.Batch, codes);
+        Assert.Contains(SystemLevel.Transaction, codes);
+        Assert.Contains(SystemLevel.Batch, codes);
         Assert.Equal(["_id", "_lastUpdated", "_profile", "_security", "_source", "_tag"], rest.SearchParam.Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Contains("http://hl7.org/fhir/CompartmentDefinition/patient", rest.Compartment);
     }

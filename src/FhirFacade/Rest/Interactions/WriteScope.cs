@@ -14,23 +14,26 @@ public sealed record InteractionResult(int Status, StoredResource? Resource, str
 /// </summary>
 public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
 {
-    private sealed record Pending(string Type, string Id, IReadOnlyList<IndexValue> Index, bool Deleted, StoredResource? Stored);
+    private sealed record Pending(string Type, string Id, Lazy<IReadOnlyList<IndexValue>> Index, bool Deleted, StoredResource? Stored);
 
     private readonly Dictionary<(string Type, string Id), Pending> _pending = [];
     private readonly List<ResourceWrite> _writes = [];
 
     public IReadOnlyList<ResourceWrite> Writes => _writes;
 
-    /// <summary>Reserves an identity an entry will write, before it is written (so criteria can already match it).</summary>
-    public void Claim(string type, string id, IReadOnlyList<IndexValue> index, bool deleted) =>
-        _pending[(type, id)] = new Pending(type, id, index, deleted, null);
+    /// <summary>
+    /// Reserves an identity an entry will write, before it is written (so criteria can already match it). The index is
+    /// only extracted if some criteria of its type are checked.
+    /// </summary>
+    public void Claim(string type, string id, Func<IReadOnlyList<IndexValue>> index, bool deleted) =>
+        _pending[(type, id)] = new Pending(type, id, new Lazy<IReadOnlyList<IndexValue>>(index), deleted, null);
 
     public bool IsClaimed(string type, string id) => _pending.ContainsKey((type, id));
 
     public void Add(ResourceWrite write, StoredResource stored)
     {
         _writes.Add(write);
-        _pending[(write.Type, write.Id)] = new Pending(write.Type, write.Id, write.Index, write.Deleted, stored);
+        _pending[(write.Type, write.Id)] = new Pending(write.Type, write.Id, new Lazy<IReadOnlyList<IndexValue>>(write.Index), write.Deleted, stored);
     }
 
     public async ValueTask<StoredResource?> ReadAsync(string type, string id, CancellationToken ct) =>
@@ -48,7 +51,7 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
             bool hit;
             try
             {
-                hit = IndexMatch.Matches(query.Filter, p.Id, p.Index);
+                hit = IndexMatch.Matches(query.Filter, p.Id, p.Index.Value);
             }
             catch (NotSupportedException e)
             {

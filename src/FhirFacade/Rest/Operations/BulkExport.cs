@@ -17,9 +17,10 @@ namespace FhirCare.FhirFacade.Rest.Operations;
 /// </summary>
 public static class BulkExport
 {
-    public const string SystemDefinition = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export";
-    public const string PatientDefinition = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export";
-    public const string GroupDefinition = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export";
+    // Ours (profiles/OperationDefinition-*export.json), each based on the Bulk Data IG's; they say how ours differ.
+    public const string SystemDefinition = "https://fhircare.org/fhir/OperationDefinition/export";
+    public const string PatientDefinition = "https://fhircare.org/fhir/OperationDefinition/patient-export";
+    public const string GroupDefinition = "https://fhircare.org/fhir/OperationDefinition/group-export";
     public const string NdjsonMediaType = "application/fhir+ndjson";
 
     private static readonly HashSet<string> OutputFormats = [NdjsonMediaType, "application/ndjson", "ndjson"];

@@ -19,7 +19,8 @@ namespace FhirCare.FhirFacade.Rest.Operations;
 /// </summary>
 public static class PatientEverything
 {
-    public const string Definition = "http://hl7.org/fhir/OperationDefinition/Patient-everything";
+    /// <summary>Ours (profiles/OperationDefinition-Patient-everything.json), based on the standard one; it says how ours differs.</summary>
+    public const string Definition = "https://fhircare.org/fhir/OperationDefinition/Patient-everything";
 
     private const int PageSize = 200;
 

@@ -159,17 +159,17 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
                 throw FhirException.BadRequest("The entry's conditional criteria depend, through other entries, on the entry itself (circular conditional references)", $"{e.Location}.request");
             state.Visiting = true;
             string? id;
-            IReadOnlyList<IndexValue> index = [];
+            Func<IReadOnlyList<IndexValue>> index = () => [];
             switch (e.Method)
             {
                 case Bundle.HTTPVerb.POST:
                     state.Existing = await Create.MatchAsync(Scope, e.Type, await CriteriaAsync(e, e.IfNoneExist, ct), $"{e.Location}.request.ifNoneExist", ct);
                     id = state.Existing?.Id ?? Create.NewId();
-                    index = processor.Indexer.Extract(e.Resource!);
+                    index = () => processor.Indexer.Extract(e.Resource!);
                     break;
                 case Bundle.HTTPVerb.PUT:
                     id = e.Id ?? await Update.ResolveConditionalAsync(Scope, e.Resource!, (await CriteriaAsync(e, e.Criteria, ct))!, $"{e.Location}.request.url", ct);
-                    index = processor.Indexer.Extract(e.Resource!);
+                    index = () => processor.Indexer.Extract(e.Resource!);
                     break;
                 case Bundle.HTTPVerb.DELETE:
                     if (e.Id is null) state.Existing = await Delete.MatchAsync(Scope, e.Type, (await CriteriaAsync(e, e.Criteria, ct))!, $"{e.Location}.request.url", ct);
