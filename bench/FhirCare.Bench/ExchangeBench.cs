@@ -42,6 +42,7 @@ static class ExchangeBench
         var batches = files.Where(f => Path.GetFileName(f).StartsWith("0-", StringComparison.Ordinal)).ToList();
         var patients = files.Except(batches).Select(f => (Text: File.ReadAllText(f), Entries: JsonNode.Parse(File.ReadAllText(f))!["entry"]!.AsArray().Count)).ToList();
         using var http = LoadRunner.CreateClient(options.Clients);
+        http.Timeout = TimeSpan.FromMinutes(5); // a Bundle of hundreds of resources on a loaded machine may take long
         foreach (var batch in batches)
         {
             var (ok, body) = await PostAsync(http, target.BaseUri, File.ReadAllText(batch));
