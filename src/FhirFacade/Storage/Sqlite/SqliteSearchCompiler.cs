@@ -21,7 +21,7 @@ internal sealed class SqliteSearchCompiler
     private readonly List<SqliteParameter> _parameters = [];
     private int _aliases;
 
-    public static CompiledSearch Compile(SearchQuery query, SqliteCursor? cursor)
+    public static CompiledSearch Compile(SearchQuery query, PageCursor? cursor)
     {
         var c = new SqliteSearchCompiler();
         var where = query.ResourceType is null ? "r.deleted = 0" : $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";

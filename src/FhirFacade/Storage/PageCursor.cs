@@ -1,13 +1,14 @@
 using System.Buffers.Text;
 using System.Text.Json;
 
-namespace FhirCare.FhirFacade.Storage.Sqlite;
+namespace FhirCare.FhirFacade.Storage;
 
 /// <summary>
-/// A keyset paging position: the sort-key values (and rowid) of the row a page ends or starts at, and whether the
-/// page wanted lies after or before it. Encoded as base64url JSON; opaque to everything above the store.
+/// A paging position, opaque to everything above the store: the values a store needs to resume (SQLite: the sort-key
+/// values and rowid of the row a page ends or starts at; Cosmos DB: its continuation token), and whether the page
+/// wanted lies after or before it. Encoded as base64url JSON.
 /// </summary>
-internal sealed record SqliteCursor(bool Before, object?[] Values)
+internal sealed record PageCursor(bool Before, object?[] Values)
 {
     public string Encode()
     {
@@ -15,7 +16,7 @@ internal sealed record SqliteCursor(bool Before, object?[] Values)
         return Base64Url.EncodeToString(json);
     }
 
-    public static SqliteCursor Decode(string text, int keyCount)
+    public static PageCursor Decode(string text, int keyCount)
     {
         try
         {
@@ -31,7 +32,7 @@ internal sealed record SqliteCursor(bool Before, object?[] Values)
                 JsonValueKind.Number => v.GetDouble(),
                 _ => throw new InvalidCursorException("The _cursor is malformed"),
             }).ToArray();
-            return new SqliteCursor(root.GetProperty("b").GetBoolean(), values);
+            return new PageCursor(root.GetProperty("b").GetBoolean(), values);
         }
         catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
