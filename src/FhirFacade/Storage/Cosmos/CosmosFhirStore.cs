@@ -73,13 +73,15 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
     private static IndexingPolicy IndexingPolicy()
     {
         var policy = new IndexingPolicy { IndexingMode = IndexingMode.Consistent, Automatic = true };
-        foreach (var path in new[] { "/pk/?", "/k/?", "/t/?", "/rid/?", "/del/?", "/ts/?", "/seq/?", "/until/?", "/ix/[]/*" })
+        foreach (var path in new[] { "/id/?", "/pk/?", "/k/?", "/t/?", "/rid/?", "/del/?", "/ts/?", "/seq/?", "/until/?", "/ix/[]/*" })
             policy.IncludedPaths.Add(new IncludedPath { Path = path });
         policy.ExcludedPaths.Add(new ExcludedPath { Path = "/*" });
-        policy.CompositeIndexes.Add([
-            new CompositePath { Path = "/ts", Order = CompositePathSortOrder.Descending },
-            new CompositePath { Path = "/seq", Order = CompositePathSortOrder.Descending },
-        ]);
+        // History (ts DESC, seq DESC) and _sort=_lastUpdated (ts, id either way).
+        foreach (var (second, order) in new[] { ("/seq", CompositePathSortOrder.Descending), ("/id", CompositePathSortOrder.Ascending), ("/id", CompositePathSortOrder.Descending) })
+            policy.CompositeIndexes.Add([
+                new CompositePath { Path = "/ts", Order = order },
+                new CompositePath { Path = second, Order = order },
+            ]);
         return policy;
     }
 
@@ -253,35 +255,29 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
     // ---- queries -----------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Runs a query and reads up to <paramref name="max"/> rows, starting at a continuation token; returns the rows
-    /// and the token after the last one read (null: no more).
+    /// Reads up to <paramref name="max"/> rows of a query (one query run: the SDK's continuation tokens only carry
+    /// it across its own response pages; search pages resume by keyset, see <see cref="SearchAsync"/>).
     /// </summary>
-    private async Task<(List<JsonElement> Rows, string? Continuation)> QueryAsync(
-        QueryDefinition query, string? partition, int max, string? continuation, CancellationToken ct)
+    private async Task<List<JsonElement>> QueryAllAsync(QueryDefinition query, string? partition, int max, CancellationToken ct)
     {
         var rows = new List<JsonElement>();
-        do
+        var options = new QueryRequestOptions
         {
-            var options = new QueryRequestOptions
-            {
-                MaxItemCount = Math.Max(1, max - rows.Count),
-                EnableOptimisticDirectExecution = true,
-                PartitionKey = partition is null ? null : new PartitionKey(partition),
-            };
-            using var iterator = _container.GetItemQueryStreamIterator(query, continuation, options);
-            if (!iterator.HasMoreResults) return (rows, null);
+            MaxItemCount = Math.Min(max, 1000),
+            EnableOptimisticDirectExecution = true,
+            PartitionKey = partition is null ? null : new PartitionKey(partition),
+        };
+        using var iterator = _container.GetItemQueryStreamIterator(query, null, options);
+        while (iterator.HasMoreResults && rows.Count < max)
+        {
             using var response = await iterator.ReadNextAsync(ct);
             _charges.Record("query", response);
             Ensure(response, "query");
             using var page = await JsonDocument.ParseAsync(response.Content, cancellationToken: ct);
             foreach (var row in page.RootElement.GetProperty("Documents").EnumerateArray()) rows.Add(row.Clone());
-            continuation = response.ContinuationToken;
-        } while (continuation is not null && rows.Count < max);
-        return (rows, continuation);
+        }
+        return rows;
     }
-
-    private async Task<List<JsonElement>> QueryAllAsync(QueryDefinition query, string? partition, int max, CancellationToken ct) =>
-        (await QueryAsync(query, partition, max, null, ct)).Rows;
 
     private async Task<IReadOnlyList<string>> LookupAsync(CosmosQuery query, string? partition) =>
         (await QueryAllAsync(query.Definition(), partition, CosmosSearchCompiler.MaxLookup + 1, CancellationToken.None))
@@ -346,25 +342,42 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
 
     // ---- search ------------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Keyset paging, as on SQLite: each page is one query ordered by the sort key and the document id (unique per
+    /// resource), starting beyond the cursor's values, reading one row more than the page to know whether another follows.
+    /// </summary>
     public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var order = OrderBy(query.Sort);
+        var keys = SortKeys(query.Sort);
         if (query.Offset != 0)
             throw FhirException.Of(400, OperationOutcome.IssueType.NotSupported,
                 "_offset is not supported on the Cosmos DB store: page with the next links", "_offset");
-        var continuation = query.Cursor is null ? null : PageCursor.Decode(query.Cursor, 1).Values[0] as string
-            ?? throw new InvalidCursorException("The _cursor is not one this server issued");
+        var cursor = query.Cursor is null ? null : PageCursor.Decode(query.Cursor, keys.Count);
+        if (cursor is not null && cursor.Values.Any(v => v is not string))
+            throw new InvalidCursorException("The _cursor is not one this server issued");
         var partition = _partitions.Pin(query);
         var where = await CosmosSearchCompiler.WhereAsync(query.ResourceType, partition, query.Filter, LookupAsync);
 
         var matches = new List<StoredResource>();
-        string? next = null;
+        string? next = null, previous = null;
         if (query.Count > 0)
         {
-            var select = where with { Text = $"SELECT {CosmosDocuments.Columns} FROM c WHERE {where.Text}{order}" };
-            (var rows, continuation) = await QueryAsync(select.Definition(), partition, query.Count, continuation, ct);
+            var backwards = cursor?.Before == true;
+            var parameters = where.Parameters.ToList();
+            var paged = where.Text;
+            if (cursor is not null) paged += " AND " + Beyond(keys, cursor.Values, 0, backwards, parameters);
+            var order = string.Join(", ", keys.Select(k => $"{k.Expr} {(k.Descending != backwards ? "DESC" : "ASC")}"));
+            var select = new CosmosQuery(
+                $"SELECT TOP {query.Count + 1} {CosmosDocuments.Columns}, {string.Join(", ", keys.Select((k, i) => $"{k.Expr} AS k{i}"))} FROM c WHERE {paged} ORDER BY {order}",
+                parameters);
+            var rows = await QueryAllAsync(select.Definition(), partition, query.Count + 1, ct);
+            var more = rows.Count > query.Count;
+            if (more) rows.RemoveAt(rows.Count - 1);
+            if (backwards) rows.Reverse();
+            object?[] Values(JsonElement row) => keys.Select((_, i) => (object?)row.GetProperty($"k{i}").GetString()).ToArray();
             matches.AddRange(rows.Select(r => CosmosDocuments.Materialize(r)));
-            if (continuation is not null) next = new PageCursor(false, [continuation]).Encode();
+            if ((backwards || more) && rows.Count > 0) next = new PageCursor(false, Values(rows[^1])).Encode();
+            if ((backwards ? more : cursor is not null) && rows.Count > 0) previous = new PageCursor(true, Values(rows[0])).Encode();
         }
         long? total = null;
         if (query.Total != TotalMode.None || query.Count == 0)
@@ -373,17 +386,36 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
             total = (await QueryAllAsync(count.Definition(), partition, int.MaxValue, ct)).Sum(r => r.GetInt64());
         }
         var included = query.Includes.Count == 0 ? [] : await IncludeResolution.ResolveAsync(query.Includes, matches, (spec, type, ids) => ReachAsync(spec, type, ids, ct));
-        return new SearchPage(matches, included, total, next, null);
+        return new SearchPage(matches, included, total, next, previous);
     }
 
-    /// <summary>_lastUpdated and _id, one key: ordering by a value inside the index array would need a sort field per parameter.</summary>
-    private static string OrderBy(IReadOnlyList<SortKey> sort)
+    /// <summary>
+    /// The order: _lastUpdated or _id (one key), always ending with the document id so that it is total. Ordering by a
+    /// value inside the index array would need a sort field per parameter, so other keys are refused.
+    /// </summary>
+    private static List<(string Expr, bool Descending)> SortKeys(IReadOnlyList<SortKey> sort)
     {
-        if (sort.Count == 0) return "";
-        if (sort.Count > 1 || sort[0].Param is not ("_lastUpdated" or "_id"))
+        if (sort.Count > 1 || sort.Count == 1 && sort[0].Param is not ("_lastUpdated" or "_id"))
             throw FhirException.Of(400, OperationOutcome.IssueType.NotSupported,
                 $"_sort={string.Join(",", sort.Select(k => (k.Descending ? "-" : "") + k.Param[(k.Param.IndexOf('.') + 1)..]))} is not supported on the Cosmos DB store: sort by one of _lastUpdated or _id", "_sort");
-        return $" ORDER BY {(sort[0].Param == "_id" ? "c.rid" : "c.ts")} {(sort[0].Descending ? "DESC" : "ASC")}";
+        return sort switch
+        {
+            [{ Param: "_lastUpdated" } k] => [("c.ts", k.Descending), ("c.id", k.Descending)],
+            [{ Param: "_id" } k] => [("c.id", k.Descending)],
+            _ => [("c.id", false)],
+        };
+    }
+
+    /// <summary>Rows strictly after (or before) the cursor row: (k0 beyond v0) or (k0 = v0 and (k1 beyond v1 …)); keys are never null.</summary>
+    private static string Beyond(List<(string Expr, bool Descending)> keys, object?[] values, int i, bool before, List<(string, object)> parameters)
+    {
+        var (e, desc) = keys[i];
+        var p = "@k" + i;
+        parameters.Add((p, values[i]!));
+        var op = desc != before ? "<" : ">";
+        return i == keys.Count - 1
+            ? $"{e} {op} {p}"
+            : $"({e} {op} {p} OR ({e} = {p} AND {Beyond(keys, values, i + 1, before, parameters)}))";
     }
 
     private async ValueTask<IReadOnlyList<StoredResource>?> ReachAsync(IncludeSpec spec, string type, IReadOnlyList<string> ids, CancellationToken ct)
@@ -400,8 +432,8 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
         }
         if (spec.SourceType != type) return null;
         var targets = new CosmosQuery(
-            $"SELECT DISTINCT j.tt, j.ti FROM c JOIN j IN c.ix WHERE c.k = 'c' AND c.t = @src AND ARRAY_CONTAINS(@ids, c.rid) " +
-            $"AND IS_DEFINED(j.ti) AND j.ti != '' AND j.tt != ''{(spec.Param is null ? "" : " AND j.p = @param")}{(spec.TargetType is null ? "" : " AND j.tt = @target")}",
+            $"SELECT j.tt, j.ti FROM c JOIN j IN c.ix WHERE c.k = 'c' AND c.t = @src AND ARRAY_CONTAINS(@ids, c.rid) " +
+            $"AND j.ti != '' AND j.tt != ''{(spec.Param is null ? "" : " AND j.p = @param")}{(spec.TargetType is null ? "" : " AND j.tt = @target")}",
             [("@src", spec.SourceType), ("@ids", ids.ToArray()), ("@param", spec.Param ?? ""), ("@target", spec.TargetType ?? "")]);
         var reached = new List<StoredResource>();
         foreach (var target in (await QueryAllAsync(targets.Definition(), null, int.MaxValue, ct))
