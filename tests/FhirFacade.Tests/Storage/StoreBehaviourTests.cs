@@ -5,12 +5,8 @@ using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Tests.Storage;
 
-/// <summary>
-/// What every store must do, driven over HTTP: the same tests run on SQLite, on the Cosmos store against the npm
-/// emulator (tier 1) and against a real account (tier 2). Each test makes its own data under a fresh identifier
-/// system, so the fixtures' servers can be shared by all tests of a class.
-/// </summary>
-public abstract class StoreBehaviourTests<TStore>(TStore store) where TStore : StoreFixture
+/// <summary>A server on one store, and helpers to fill and search it; skips with the fixture's reason when it cannot run.</summary>
+public abstract class StoreTests<TStore>(TStore store) where TStore : StoreFixture
 {
     protected FhirServer Server
     {
@@ -73,6 +69,16 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) where TStore : S
         Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
         return reply.Json;
     }
+
+}
+
+/// <summary>
+/// What every store must do, driven over HTTP: the same tests run on SQLite, on the Cosmos store against the npm
+/// emulator (tier 1) and against a real account (tier 2). Each test makes its own data under a fresh identifier
+/// system, so the fixtures' servers can be shared by all tests of a class.
+/// </summary>
+public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TStore>(store) where TStore : StoreFixture
+{
 
     [SkippableFact]
     public async Task Versions_history_and_tombstones()
@@ -236,6 +242,29 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) where TStore : S
         var history = (await http.FhirGetAsync($"Organization/_history?_since={Wire.Instant(since)}&_count=1000")).As<Bundle>();
         var mine = history.Entry.Where(e => e.Resource?.Id == org.Id).Select(e => e.Resource.Meta.VersionId).ToList();
         Assert.Equal(["2", "1"], mine);
+    }
+
+    [SkippableFact]
+    public async Task Sort_by_last_updated_pages_in_order_both_ways()
+    {
+        var system = NewSystem();
+        var created = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            await Wire.Tick();
+            created.Add((await CreateAsync(NewPatient(system, $"s{i}", "Sorted"))).Id);
+        }
+        Assert.Equal(created, await SearchAllAsync($"Patient?identifier={system}|&_sort=_lastUpdated&_count=2"));
+        var descending = Enumerable.Reverse(created).ToList();
+        Assert.Equal(descending, await SearchAllAsync($"Patient?identifier={system}|&_sort=-_lastUpdated&_count=2"));
+
+        // Back from the last page with the previous links
+        var page = await SearchAsync($"Patient?identifier={system}|&_sort=_lastUpdated&_count=2");
+        var next = (string)page["link"]!.AsArray().First(l => (string?)l!["relation"] == "next")!["url"]!;
+        page = await SearchAsync(new Uri(next).PathAndQuery.TrimStart('/'));
+        var previous = (string)page["link"]!.AsArray().First(l => (string?)l!["relation"] == "previous")!["url"]!;
+        page = await SearchAsync(new Uri(previous).PathAndQuery.TrimStart('/'));
+        Assert.Equal(created.Take(2), page["entry"]!.AsArray().Select(e => (string)e!["resource"]!["id"]!));
     }
 
     [SkippableFact]
