@@ -60,7 +60,8 @@ sealed class ServerProcess : IDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout, string? keptDataDirectory = null)
+    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout, string? keptDataDirectory = null,
+        IEnumerable<string>? extraArguments = null)
     {
         var port = FreeLoopbackPort();
         var dataDirectory = keptDataDirectory is null
@@ -80,7 +81,7 @@ sealed class ServerProcess : IDisposable
                      "--urls", baseUri.ToString().TrimEnd('/'),
                      $"--Storage:Sqlite:Path={Path.Combine(dataDirectory, "bench.db")}",
                      "--Logging:LogLevel:Default=Warning",
-                 })
+                 }.Concat(extraArguments ?? []))
             startInfo.ArgumentList.Add(argument);
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 
