@@ -39,6 +39,8 @@ public static class Hosting
                 services.AddSingleton<CosmosRequestCharges>();
                 services.AddSingleton<CosmosFhirStore>();
                 services.AddSingleton<Func<IServiceProvider, IFhirStore>>(sp => sp.GetRequiredService<CosmosFhirStore>());
+                // Several servers share one account, so a resource cache in one would serve versions another replaced.
+                if (config["Storage:Cache:MaxBytes"] is null) services.PostConfigure<ResourceCacheOptions>(c => c.MaxBytes = 0);
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite or Cosmos");
