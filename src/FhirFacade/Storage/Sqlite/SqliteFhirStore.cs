@@ -131,9 +131,9 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var keyCount = query.Sort.Count + 1;
-        var cursor = query.Cursor is null ? null : PageCursor.Decode(query.Cursor, keyCount);
-        var compiled = SqliteSearchCompiler.Compile(query, cursor);
+        var compiled = SqliteSearchCompiler.Compile(query, query.Cursor);
+        var keyCount = compiled.KeyCount;
+        var backwards = compiled.Backwards;
         var reader = Rent();
         try
         {
@@ -150,13 +150,12 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                     for (int i = 0; i < keyCount; i++) keys[i] = r.IsDBNull(6 + i) ? null : r.GetValue(6 + i);
                     rows.Add((Materialize(r), keys));
                 }
-            var backwards = cursor?.Before == true;
             if (backwards) rows.Reverse();
 
             // Forward: a next page exists if a row was left over; a previous one if we started from a cursor.
             // Backward: the other way round.
             var hasNext = backwards || more;
-            var hasPrevious = backwards ? more : cursor is not null;
+            var hasPrevious = backwards ? more : query.Cursor is not null;
             var next = hasNext && rows.Count > 0 ? new PageCursor(false, rows[^1].Keys).Encode() : null;
             var previous = hasPrevious && rows.Count > 0 ? new PageCursor(true, rows[0].Keys).Encode() : null;
 
