@@ -14,6 +14,8 @@ namespace FhirCare.FhirFacade.Tests.Storage;
 /// </summary>
 public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore>(store) where TStore : StoreFixture
 {
+    private TStore Store { get; } = store;
+
     [SkippableFact]
     public async Task A_resource_cannot_move_to_another_members_record()
     {
@@ -53,6 +55,18 @@ public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore
         var reply = await Server.Http().FhirGetAsync(url);
         var outcome = await OutcomeAssert.IsOutcomeAsync(reply.Message, 400, OperationOutcome.IssueType.NotSupported);
         Assert.Equal(parameter, outcome.Issue[0].Expression.Single());
+    }
+
+    [SkippableFact]
+    public async Task Two_servers_on_one_account_see_each_others_writes_at_once()
+    {
+        var patient = await CreateAsync(NewPatient(NewSystem(), "two", "Shared"));
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http().FhirGetAsync($"Patient/{patient.Id}")).Status); // read once here
+        using var other = FhirServer.With(Store.Settings);
+        patient.Name[0].Family = "Shared-2";
+        Assert.Equal(HttpStatusCode.OK, (await other.Http().FhirAsync(HttpMethod.Put, $"Patient/{patient.Id}", patient)).Status);
+        var read = (await Server.Http().FhirGetAsync($"Patient/{patient.Id}")).As<Patient>();
+        Assert.Equal(("2", "Shared-2"), (read.Meta.VersionId, read.Name[0].Family));
     }
 
     [SkippableFact]

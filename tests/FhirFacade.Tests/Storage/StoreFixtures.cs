@@ -11,7 +11,10 @@ public abstract class StoreFixture : IDisposable
 
     public FhirServer Server => _server ?? throw new InvalidOperationException(Unavailable);
 
-    protected void Start(IDictionary<string, string?> settings) => _server = FhirServer.With(settings);
+    /// <summary>The server's settings: another server started with them shares its store.</summary>
+    public IDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
+
+    protected void Start(IDictionary<string, string?> settings) => _server = FhirServer.With(Settings = settings);
 
     public virtual void Dispose() => _server?.Dispose();
 }
@@ -38,8 +41,6 @@ public sealed class CosmosEmulatorStore : StoreFixture
         ["Storage:Cosmos:Database"] = database,
         ["Storage:Cosmos:ConnectionMode"] = "Gateway",
         ["Storage:Cosmos:AcceptEmulatorCertificate"] = "true",
-        // The resource cache would answer reads itself: the store must answer them here.
-        ["Storage:Cache:MaxBytes"] = "0",
     };
 }
 
