@@ -28,8 +28,8 @@ public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore
         await OutcomeAssert.IsOutcomeAsync(moved.Message, 422, OperationOutcome.IssueType.BusinessRule);
         // Nothing changed
         var stored = (await Server.Http().FhirGetAsync($"Observation/{obs.Id}")).As<Observation>();
-        Assert.Equal(("1", $"Patient/{ann.Id}"), (stored.Meta.VersionId, stored.Subject.Reference));
-        Assert.Equal([obs.Id], await SearchAllAsync($"Patient/{ann.Id}/Observation"));
+        Assert.Equal(("1", $"Patient/{ann.Id}"), (stored.Meta!.VersionId, stored.Subject!.Reference));
+        Assert.Equal([obs.Id!], await SearchAllAsync($"Patient/{ann.Id}/Observation"));
         Assert.Empty(await SearchAllAsync($"Patient/{bob.Id}/Observation"));
     }
 
@@ -66,7 +66,7 @@ public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore
         patient.Name[0].Family = "Shared-2";
         Assert.Equal(HttpStatusCode.OK, (await other.Http().FhirAsync(HttpMethod.Put, $"Patient/{patient.Id}", patient)).Status);
         var read = (await Server.Http().FhirGetAsync($"Patient/{patient.Id}")).As<Patient>();
-        Assert.Equal(("2", "Shared-2"), (read.Meta.VersionId, read.Name[0].Family));
+        Assert.Equal(("2", "Shared-2"), (read.Meta!.VersionId, read.Name[0].Family));
     }
 
     [SkippableFact]

@@ -104,8 +104,8 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
 
         var history = (await http.FhirGetAsync($"Patient/{created.Id}/_history")).As<Bundle>();
         Assert.Equal(3, history.Total);
-        Assert.Equal(["2", "1"], history.Entry.Where(e => e.Resource is not null).Select(e => e.Resource.Meta.VersionId));
-        Assert.Equal([Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.PUT, Bundle.HTTPVerb.POST], history.Entry.Select(e => e.Request.Method!.Value));
+        Assert.Equal(["2", "1"], history.Entry.Where(e => e.Resource is not null).Select(e => e.Resource!.Meta!.VersionId!));
+        Assert.Equal([Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.PUT, Bundle.HTTPVerb.POST], history.Entry.Select(e => e.Request!.Method!.Value));
 
         // A deleted resource is not found by search
         Assert.Empty(await SearchAllAsync($"Patient?identifier={system}|a"));
@@ -127,7 +127,7 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
         {
             var page = (await http.FhirGetAsync(next)).As<Bundle>();
             Assert.Equal(5, page.Total);
-            versions.AddRange(page.Entry.Select(e => e.Resource.Meta.VersionId));
+            versions.AddRange(page.Entry.Select(e => e.Resource!.Meta!.VersionId!));
             next = page.NextLink is { } link ? new Uri(page.NextLink.ToString(), UriKind.RelativeOrAbsolute).PathAndQuery.TrimStart('/') : null;
         }
         Assert.Equal(["5", "4", "3", "2", "1"], versions);
@@ -202,7 +202,7 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
     {
         var system = NewSystem();
         var created = new List<string>();
-        for (int i = 0; i < 7; i++) created.Add((await CreateAsync(NewPatient(system, $"p{i}", "Pager"))).Id);
+        for (int i = 0; i < 7; i++) created.Add((await CreateAsync(NewPatient(system, $"p{i}", "Pager"))).Id!);
         var found = await SearchAllAsync($"Patient?identifier={system}|&_count=3");
         Assert.Equal(created.Order(), found.Order());
 
@@ -240,7 +240,7 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
         org.Name += " v2";
         Assert.Equal(HttpStatusCode.OK, (await http.FhirAsync(HttpMethod.Put, $"Organization/{org.Id}", org)).Status);
         var history = (await http.FhirGetAsync($"Organization/_history?_since={Wire.Instant(since)}&_count=1000")).As<Bundle>();
-        var mine = history.Entry.Where(e => e.Resource?.Id == org.Id).Select(e => e.Resource.Meta.VersionId).ToList();
+        var mine = history.Entry.Where(e => e.Resource?.Id == org.Id).Select(e => e.Resource!.Meta!.VersionId).ToList();
         Assert.Equal(["2", "1"], mine);
     }
 
@@ -252,7 +252,7 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
         for (int i = 0; i < 5; i++)
         {
             await Wire.Tick();
-            created.Add((await CreateAsync(NewPatient(system, $"s{i}", "Sorted"))).Id);
+            created.Add((await CreateAsync(NewPatient(system, $"s{i}", "Sorted"))).Id!);
         }
         Assert.Equal(created, await SearchAllAsync($"Patient?identifier={system}|&_sort=_lastUpdated&_count=2"));
         var descending = Enumerable.Reverse(created).ToList();

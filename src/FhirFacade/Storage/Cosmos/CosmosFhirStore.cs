@@ -49,8 +49,10 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
             EnableContentResponseOnWrite = false,
         };
         var endpoint = new Uri(new System.Data.Common.DbConnectionStringBuilder { ConnectionString = o.ConnectionString }["AccountEndpoint"].ToString()!);
-        if (o.AcceptEmulatorCertificate && IPAddress.TryParse(endpoint.Host, out var address) && IPAddress.IsLoopback(address) || o.AcceptEmulatorCertificate && endpoint.IsLoopback)
+        if (o.AcceptEmulatorCertificate)
         {
+            if (!endpoint.IsLoopback)
+                throw new InvalidOperationException($"Storage:Cosmos:AcceptEmulatorCertificate is only for an emulator on this machine, not {endpoint.Host}");
             options.HttpClientFactory = () => new HttpClient(new HttpClientHandler
             {
                 ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
@@ -169,8 +171,9 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
             Remember(w.Type, w.Id, home);
         }
         if (wanted is not null && wanted != home)
-            throw CosmosPartitions.Refused(
-                $"{w.Type}/{w.Id} belongs to {home}'s record and cannot move to {wanted}'s on the Cosmos DB store; create it under a new id instead", w.Type);
+            throw CosmosPartitions.Refused(home == CosmosDocuments.OwnPartition(w.Type, w.Id)
+                ? $"{w.Type}/{w.Id} was stored outside any member's record and cannot move into {wanted}'s on the Cosmos DB store; create it under a new id instead"
+                : $"{w.Type}/{w.Id} belongs to {home}'s record and cannot move to {wanted}'s on the Cosmos DB store; create it under a new id instead", w.Type);
         return home;
     }
 
