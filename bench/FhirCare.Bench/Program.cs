@@ -44,7 +44,7 @@ try
         }
         Console.WriteLine($"Starting {dll} ...");
         if (options.Cosmos) cosmos = await CosmosEmulatorProcess.StartAsync();
-        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir, cosmos?.ServerArguments());
+        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir, [.. cosmos?.ServerArguments() ?? []]);
         memory = new MemorySampler(server.ProcessId);
         baseUri = server.BaseUri;
         var storage = options.Cosmos ? "Cosmos DB store on the npm emulator (tests/cosmos-emulator)"

@@ -86,3 +86,52 @@ public sealed class WalkPagingTests(SearchCorpus corpus) : IClassFixture<SearchC
 
     private static List<string> Keys(Bundle page) => SearchCorpus.Matches(page).Select(r => $"{r.TypeName}/{r.Id}").ToList();
 }
+
+/// <summary>
+/// The store picks a search's driving condition from the data (a common code gives way to a closed date window); a
+/// paging cursor keeps the choice made for its first page, so next links keep working when the data tips the choice.
+/// </summary>
+public sealed class WalkChoiceTests
+{
+    private static Observation Reading(string code, DateTimeOffset when) => new()
+    {
+        Status = ObservationStatus.Final,
+        Code = new CodeableConcept("http://loinc.org", code),
+        Effective = new FhirDateTime(when),
+    };
+
+    [Fact]
+    public async Task Next_links_survive_the_data_tipping_the_driver_choice()
+    {
+        using var server = new FhirServer();
+        var http = server.Http();
+        var march = new DateTimeOffset(2024, 3, 1, 8, 0, 0, TimeSpan.Zero);
+        async Task AddAsync(string code, DateTimeOffset when) =>
+            Assert.Equal(HttpStatusCode.Created, (await http.FhirAsync(HttpMethod.Post, "Observation", Reading(code, when))).Status);
+
+        for (var i = 0; i < 6; i++) await AddAsync("4548-4", march.AddDays(i));
+        await AddAsync("4548-4", march.AddMonths(-2));
+        await AddAsync("2093-3", march.AddDays(2));
+        const string query = "Observation?code=http://loinc.org|4548-4&date=ge2024-03-01&date=lt2024-04-01&_count=2";
+        var first = (await http.FhirGetAsync(query)).As<Bundle>();
+        var seen = SearchCorpusKeys(first);
+
+        // Enough readings with the code, outside the window, that a fresh search would now walk the window instead.
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => AddAsync("4548-4", march.AddYears(-1).AddMinutes(i))));
+        for (var url = SearchCorpus.Link(first, "next"); url is not null;)
+        {
+            var reply = await http.FhirGetAsync(url);
+            Assert.True(reply.Status == HttpStatusCode.OK, $"{url}: {reply}");
+            var page = reply.As<Bundle>();
+            seen.AddRange(SearchCorpusKeys(page));
+            url = SearchCorpus.Link(page, "next");
+        }
+        Assert.Equal(6, seen.Count);
+        Assert.Equal(6, seen.Distinct().Count());
+
+        var fresh = (await http.FhirGetAsync(query.Replace("_count=2", "_count=50"))).As<Bundle>();
+        Assert.Equal(seen.Order(), SearchCorpusKeys(fresh).Order());
+    }
+
+    private static List<string> SearchCorpusKeys(Bundle page) => SearchCorpus.Matches(page).Select(r => r.Id).ToList();
+}

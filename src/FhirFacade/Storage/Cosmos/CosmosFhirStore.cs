@@ -355,9 +355,9 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
         if (query.Offset != 0)
             throw FhirException.Of(400, OperationOutcome.IssueType.NotSupported,
                 "_offset is not supported on the Cosmos DB store: page with the next links", "_offset");
-        var cursor = query.Cursor is null ? null : PageCursor.Decode(query.Cursor, keys.Count);
-        if (cursor is not null && cursor.Values.Any(v => v is not string))
-            throw new InvalidCursorException("The _cursor is not one this server issued");
+        var cursor = query.Cursor is null ? null : PageCursor.Decode(query.Cursor);
+        if (cursor is not null && (cursor.Values.Length != keys.Count || cursor.Driver != NoDriver || cursor.Values.Any(v => v is not string)))
+            throw new InvalidCursorException("The _cursor does not belong to this search");
         var partition = _partitions.Pin(query);
         var where = await CosmosSearchCompiler.WhereAsync(query.ResourceType, partition, query.Filter, LookupAsync);
 
@@ -379,8 +379,8 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
             if (backwards) rows.Reverse();
             object?[] Values(JsonElement row) => keys.Select((_, i) => (object?)row.GetProperty($"k{i}").GetString()).ToArray();
             matches.AddRange(rows.Select(r => CosmosDocuments.Materialize(r)));
-            if ((backwards || more) && rows.Count > 0) next = new PageCursor(false, Values(rows[^1])).Encode();
-            if ((backwards ? more : cursor is not null) && rows.Count > 0) previous = new PageCursor(true, Values(rows[0])).Encode();
+            if ((backwards || more) && rows.Count > 0) next = new PageCursor(false, Values(rows[^1]), NoDriver).Encode();
+            if ((backwards ? more : cursor is not null) && rows.Count > 0) previous = new PageCursor(true, Values(rows[0]), NoDriver).Encode();
         }
         long? total = null;
         if (query.Total != TotalMode.None || query.Count == 0)
@@ -391,6 +391,9 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
         var included = query.Includes.Count == 0 ? [] : await IncludeResolution.ResolveAsync(query.Includes, matches, (spec, type, ids) => ReachAsync(spec, type, ids, ct));
         return new SearchPage(matches, included, total, next, previous);
     }
+
+    /// <summary>Cosmos searches always read the same way: no driving condition to remember.</summary>
+    private const int NoDriver = -1;
 
     /// <summary>
     /// The order: _lastUpdated or _id (one key), always ending with the document id so that it is total. Ordering by a

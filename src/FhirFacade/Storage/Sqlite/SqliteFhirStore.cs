@@ -131,12 +131,12 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var compiled = SqliteSearchCompiler.Compile(query, query.Cursor);
-        var keyCount = compiled.KeyCount;
-        var backwards = compiled.Backwards;
         var reader = Rent();
         try
         {
+            var compiled = SqliteSearchCompiler.Compile(query, query.Cursor, reader.Connection);
+            var keyCount = compiled.KeyCount;
+            var backwards = compiled.Backwards;
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = compiled.Select;
             cmd.Parameters.AddRange(compiled.Parameters);
@@ -156,8 +156,8 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
             // Backward: the other way round.
             var hasNext = backwards || more;
             var hasPrevious = backwards ? more : query.Cursor is not null;
-            var next = hasNext && rows.Count > 0 ? new PageCursor(false, rows[^1].Keys).Encode() : null;
-            var previous = hasPrevious && rows.Count > 0 ? new PageCursor(true, rows[0].Keys).Encode() : null;
+            var next = hasNext && rows.Count > 0 ? compiled.Cursor(false, rows[^1].Keys) : null;
+            var previous = hasPrevious && rows.Count > 0 ? compiled.Cursor(true, rows[0].Keys) : null;
 
             long? total = null;
             if (query.Total != TotalMode.None || query.Count == 0)

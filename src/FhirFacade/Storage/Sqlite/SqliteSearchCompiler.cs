@@ -9,7 +9,10 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 /// The SQL for one search: the page query (which also selects the <paramref name="KeyCount"/> sort-key values after
 /// the resource columns, for the paging cursors), the count query, and their parameters.
 /// </summary>
-internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0, bool Backwards = false);
+internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0, bool Backwards = false, int Driver = -1)
+{
+    public string Cursor(bool before, object?[] keys) => new PageCursor(before, keys, Driver).Encode();
+}
 
 /// <summary>
 /// Compiles a storage-neutral <see cref="SearchExpression"/> into SQL over the idx_* tables. Every condition becomes a
@@ -26,17 +29,22 @@ internal sealed class SqliteSearchCompiler
     /// stop at the page size (see <see cref="Walk"/>); sorted and system searches order matching resources by the
     /// sort keys and the rowid. <paramref name="cursorText"/> is the opaque keyset cursor of the page, if any.
     /// </summary>
-    public static CompiledSearch Compile(SearchQuery query, string? cursorText)
+    /// <param name="connection">Where to count a candidate driver's rows when the choice depends on the data.</param>
+    public static CompiledSearch Compile(SearchQuery query, string? cursorText, SqliteConnection? connection = null)
     {
         var c = new SqliteSearchCompiler();
         IReadOnlyList<SearchExpression> operands = query.Filter switch { null => [], AllOf all => all.Operands, var f => [f] };
-        var walk = query.Sort.Count == 0 && query.ResourceType is not null ? ChooseWalk(operands) : null;
+        var cursor = cursorText is null ? null : PageCursor.Decode(cursorText);
+        var walks = query.Sort.Count == 0 && query.ResourceType is not null ? Walks(operands) : [];
+        var walk = cursor is null ? ChooseWalk(walks, connection)
+            : cursor.Driver < 0 ? null
+            : walks.FirstOrDefault(w => w.Driver == operands.ElementAtOrDefault(cursor.Driver)) ?? throw new InvalidCursorException("The _cursor does not belong to this search");
         var keyCount = walk is null ? query.Sort.Count + 1 : walk.Keys.Length + 1;
-        var cursor = cursorText is null ? null : PageCursor.Decode(cursorText, keyCount);
+        if (cursor is not null && cursor.Values.Length != keyCount) throw new InvalidCursorException("The _cursor does not belong to this search");
         var where = query.ResourceType is null ? "r.deleted = 0" : $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
         var count = $"SELECT COUNT(*) FROM resource r WHERE {where}" + (query.Filter is null ? "" : " AND " + c.Predicate(query.Filter, "r"));
         var select = walk is null ? c.Sorted(query, where, cursor) : c.Walked(query, walk, operands, where, cursor);
-        return new CompiledSearch(select, count, c._parameters, keyCount, cursor?.Before == true);
+        return new CompiledSearch(select, count, c._parameters, keyCount, cursor?.Before == true, walk is null ? -1 : IndexOf(operands, walk.Driver));
     }
 
     /// <summary>Matches ordered by the sort keys, then the rowid; the filter drives through <see cref="Conjunction"/>.</summary>
@@ -70,26 +78,61 @@ internal sealed class SqliteSearchCompiler
     /// </summary>
     private sealed record Walk(SearchExpression Driver, string Table, string[] Keys, bool Descending, int Rank);
 
-    private static Walk? ChooseWalk(IReadOnlyList<SearchExpression> operands)
+    /// <summary>Rows of a code beyond which a closed date window is the better driver (it walks fewer rows per page).</summary>
+    private const int CommonCodeRows = 1000;
+
+    private static int IndexOf(IReadOnlyList<SearchExpression> operands, SearchExpression driver)
+    {
+        for (var i = 0; i < operands.Count; i++) if (ReferenceEquals(operands[i], driver)) return i;
+        return -1;
+    }
+
+    /// <summary>The conditions that could drive a walk, most selective-looking first.</summary>
+    private static List<Walk> Walks(IReadOnlyList<SearchExpression> operands)
     {
         var dates = operands.OfType<DateCondition>().ToList();
-        return operands.Select(o => WalkFor(o, dates)).OfType<Walk>().OrderBy(w => w.Rank).FirstOrDefault();
+        return operands.Select(o => WalkFor(o, dates)).OfType<Walk>().OrderBy(w => w.Rank).ToList();
     }
+
+    private static Walk? ChooseWalk(List<Walk> walks, SqliteConnection? connection)
+    {
+        if (walks.Count == 0) return null;
+        // A page costs about (page size / share of driver rows that match the rest). A code that many resources carry
+        // (one LOINC code on a quarter of all Observations) matches a month's window rarely, while most rows of the
+        // window carry the code often enough: a bounded count of the code's rows decides between the two.
+        var window = walks.FirstOrDefault(w => w.Rank == WindowRank);
+        if (window is not null && walks[0].Driver is TokenCondition && connection is not null && RowsUpTo(connection, walks[0], CommonCodeRows) >= CommonCodeRows)
+            return window;
+        return walks[0];
+    }
+
+    private static long RowsUpTo(SqliteConnection connection, Walk walk, int limit)
+    {
+        var c = new SqliteSearchCompiler();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM {walk.Table} WHERE {c.Seek(walk.Driver)} LIMIT {limit})";
+        cmd.Parameters.AddRange(c._parameters);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private const int WindowRank = 4;
+
+    private static bool IsIdentifier(string param) => param.EndsWith(".identifier", StringComparison.Ordinal) || param.EndsWith(":of-type", StringComparison.Ordinal);
 
     private static Walk? WalkFor(SearchExpression e, IReadOnlyList<DateCondition> dates) => e switch
     {
         ReferenceCondition { Url: null, TargetId: not null, TargetType: not null } => new(e, "idx_reference", ["url"], false, 0),
         ReferenceCondition { Url: null, TargetId: not null } => new(e, "idx_reference", ["target_type", "url"], false, 0),
-        TokenCondition { Code: not null, System: not null } => new(e, "idx_token", ["text"], false, 1),
-        TokenCondition { Code: not null } => new(e, "idx_token", ["system", "text"], false, 3),
+        TokenCondition { Code: not null, System: not null } t => new(e, "idx_token", ["text"], false, IsIdentifier(t.Param) ? 0 : 1),
+        TokenCondition { Code: not null } t => new(e, "idx_token", ["system", "text"], false, IsIdentifier(t.Param) ? 0 : 3),
         UriCondition { Match: UriMatch.Exact } => new(e, "idx_uri", [], false, 1),
         StringCondition { Match: StringMatch.Exact } => new(e, "idx_string", [], false, 2),
-        StringCondition { Match: StringMatch.StartsWith } => new(e, "idx_string", ["norm", "exact"], false, 4),
+        StringCondition { Match: StringMatch.StartsWith } => new(e, "idx_string", ["norm", "exact"], false, 5),
         // Dates walk (start, end): from a lower bound upwards, or from an upper bound (or the latest) downwards, where
         // matches of an open-ended range are densest. A window closed by another condition on the same parameter
-        // (date=ge…&date=lt…) is selective: rank it just after exact tokens.
-        DateCondition { Comparator: Comparator.Sa or Comparator.Eq } d => new(e, "idx_date", ["start", "end"], false, Closed(d, dates) ? 2 : 5),
-        DateCondition { Comparator: not Comparator.Ne } d => new(e, "idx_date", ["start", "end"], true, Closed(d, dates) ? 2 : 6),
+        // (date=ge…&date=lt…) is selective: it ranks after tokens, but <see cref="ChooseWalk"/> prefers it to a common code.
+        DateCondition { Comparator: Comparator.Sa or Comparator.Eq } d => new(e, "idx_date", ["start", "end"], false, Closed(d, dates) ? WindowRank : 6),
+        DateCondition { Comparator: not Comparator.Ne } d => new(e, "idx_date", ["start", "end"], true, Closed(d, dates) ? WindowRank : 7),
         _ => null,
     };
 
