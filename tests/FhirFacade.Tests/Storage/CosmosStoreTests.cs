@@ -14,8 +14,6 @@ namespace FhirCare.FhirFacade.Tests.Storage;
 /// </summary>
 public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore>(store) where TStore : StoreFixture
 {
-    private TStore Store { get; } = store;
-
     [SkippableFact]
     public async Task A_resource_cannot_move_to_another_members_record()
     {

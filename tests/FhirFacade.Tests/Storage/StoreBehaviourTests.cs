@@ -8,6 +8,8 @@ namespace FhirCare.FhirFacade.Tests.Storage;
 /// <summary>A server on one store, and helpers to fill and search it; skips with the fixture's reason when it cannot run.</summary>
 public abstract class StoreTests<TStore>(TStore store) where TStore : StoreFixture
 {
+    protected TStore Store { get; } = store;
+
     protected FhirServer Server
     {
         get
@@ -265,6 +267,29 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
         var previous = (string)page["link"]!.AsArray().First(l => (string?)l!["relation"] == "previous")!["url"]!;
         page = await SearchAsync(new Uri(previous).PathAndQuery.TrimStart('/'));
         Assert.Equal(created.Take(2), page["entry"]!.AsArray().Select(e => (string)e!["resource"]!["id"]!));
+    }
+
+    /// <summary>ScanAsync, ReindexAsync and the index fingerprints, as the re-indexer uses them at start-up.</summary>
+    [SkippableFact]
+    public async Task Resources_written_without_indexing_are_reindexed_at_the_next_start()
+    {
+        _ = Server; // skips when the store is unavailable
+        var settings = Store.NewStoreSettings();
+        var family = "Reindexed" + Guid.NewGuid().ToString("N")[..8];
+        async Task<int> FoundAsync(FhirServer server) => (await server.Http().FhirGetAsync($"Patient?family={family}")).As<Bundle>().Entry.Count;
+
+        settings["Search:IndexOnWrite"] = "false";
+        using (var off = FhirServer.With(settings))
+        {
+            for (int i = 0; i < 3; i++)
+                Assert.Equal(HttpStatusCode.Created, (await off.Http().FhirAsync(HttpMethod.Post, "Patient", new Patient { Name = [new HumanName { Family = family }] })).Status);
+            Assert.Equal(0, await FoundAsync(off));
+        }
+        settings["Search:IndexOnWrite"] = "true";
+        using var on = FhirServer.With(settings);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await FoundAsync(on) < 3 && DateTime.UtcNow < deadline) await System.Threading.Tasks.Task.Delay(200);
+        Assert.Equal(3, await FoundAsync(on));
     }
 
     [SkippableFact]
