@@ -129,13 +129,12 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
         _charges.Record("read", response);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         Ensure(response, "read");
-        return new StoredDocument(await JsonDocument.ParseAsync(response.Content, cancellationToken: ct), response.Headers.ETag);
+        using var json = await JsonDocument.ParseAsync(response.Content, cancellationToken: ct);
+        return new StoredDocument(json.RootElement.Clone(), response.Headers.ETag);
     }
 
-    private sealed record StoredDocument(JsonDocument Json, string ETag)
-    {
-        public JsonElement Root => Json.RootElement;
-    }
+    /// <summary>A document (detached from the parser's pooled buffers) and the ETag that guards replacing it.</summary>
+    private sealed record StoredDocument(JsonElement Root, string ETag);
 
     // ---- writes ------------------------------------------------------------------------------------------------
 
