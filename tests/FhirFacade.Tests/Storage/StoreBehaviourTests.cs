@@ -200,6 +200,45 @@ public abstract class StoreBehaviourTests<TStore>(TStore store) : StoreTests<TSt
     }
 
     [SkippableFact]
+    public async Task Searches_compile_uri_composite_text_and_last_updated()
+    {
+        var system = NewSystem();
+        var root = $"http://fhircare.org/{Guid.NewGuid():N}";
+        var vs1 = await CreateAsync(new ValueSet { Url = $"{root}/ValueSet/a", Status = PublicationStatus.Active, Identifier = [new Identifier(system, "vs1")] });
+        var vs2 = await CreateAsync(new ValueSet { Url = $"{root}/ValueSet/a/b", Status = PublicationStatus.Active, Identifier = [new Identifier(system, "vs2")] });
+        var bp = new Observation
+        {
+            Identifier = [new Identifier(system, "bp")],
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "85354-9", "Blood pressure panel"),
+            Component =
+            [
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8480-6"), Value = new Quantity(140, "mm[Hg]") },
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8462-4"), Value = new Quantity(90, "mm[Hg]") },
+            ],
+        };
+        bp = await CreateAsync(bp);
+        await Wire.Tick();
+        var marker = DateTimeOffset.UtcNow;
+        await Wire.Tick();
+        var later = await CreateAsync(NewObservation(system, "later", "8310-5", null, 37));
+
+        async Task Expect(string query, params Resource[] expected)
+        {
+            var found = await SearchAllAsync(query + $"&identifier={system}|");
+            Assert.True(expected.Select(r => r.Id).Order().SequenceEqual(found.Order()), $"{query}: got {string.Join(",", found)}");
+        }
+        await Expect($"ValueSet?url={root}/ValueSet/a", vs1);                                        // uri: exact
+        await Expect($"ValueSet?url:below={root}/ValueSet", vs1, vs2);                               // uri: below
+        await Expect($"ValueSet?url:above={root}/ValueSet/a/b/c", vs1, vs2);                         // uri: above
+        await Expect("Observation?component-code-value-quantity=http://loinc.org|8480-6$gt130", bp);  // composite, same component
+        await Expect("Observation?component-code-value-quantity=http://loinc.org|8462-4$gt130");     // the 140 is another component's
+        await Expect("Observation?code:text=pressure", bp);                                          // token :text
+        await Expect($"Observation?_lastUpdated=gt{Wire.Instant(marker)}", later);                   // _lastUpdated
+        await Expect("Observation?subject:missing=true", bp, later);
+    }
+
+    [SkippableFact]
     public async Task Paging_returns_every_match_once_and_counts_them()
     {
         var system = NewSystem();

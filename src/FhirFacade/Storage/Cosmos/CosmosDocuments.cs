@@ -114,8 +114,8 @@ internal static class CosmosDocuments
                 json.WriteString("u", u.Value);
                 break;
             case CompositeIndexValue c:
-                json.WriteString("as", c.FirstSystem ?? "");
-                json.WriteString("ac", c.FirstCode ?? "");
+                json.WriteString("fs", c.FirstSystem ?? "");
+                json.WriteString("fc", c.FirstCode ?? "");
                 switch (c.Second)
                 {
                     case TokenIndexValue t:

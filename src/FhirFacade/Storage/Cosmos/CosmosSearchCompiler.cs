@@ -111,8 +111,8 @@ internal sealed class CosmosSearchCompiler
     private string Composite(CompositeCondition c)
     {
         var sql = new StringBuilder($"i.p = {Param(c.Param)}");
-        if (c.FirstCode is not null) sql.Append($" AND i.ac = {Param(c.FirstCode)}");
-        if (c.FirstSystem is not null) sql.Append($" AND i.as = {Param(c.FirstSystem)}");
+        if (c.FirstCode is not null) sql.Append($" AND i.fc = {Param(c.FirstCode)}");
+        if (c.FirstSystem is not null) sql.Append($" AND i.fs = {Param(c.FirstSystem)}");
         sql.Append(" AND ").Append(c.Second switch
         {
             TokenCondition t => Token(t, "i.bs", "i.bc", "IS_DEFINED(i.bc)"),
