@@ -31,7 +31,8 @@ public sealed class GuidePublisher(ProfilesFolder folder, IFhirStore store, Vers
             writes.Add(versions.NextVersion(resource, resource.Id, currentVersion, "PUT", created: current is null or { Deleted: true }).Write);
             logger.LogInformation("Publishing {Type}/{Id} from {File}", resource.TypeName, resource.Id, file);
         }
-        if (writes.Count > 0) await store.CommitAsync(writes, ct);
+        // One commit per artefact: a store may only commit resources of one partition together (Cosmos: one member's record).
+        foreach (var write in writes) await store.CommitAsync([write], ct);
         logger.LogInformation("Implementation guide: {Count} artefacts, {Changed} new or changed", artefacts.Count, writes.Count);
     }
 
