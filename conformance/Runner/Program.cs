@@ -50,11 +50,16 @@ static async Task<int> GenerateAsync(CommandLine options)
 {
     if (options.Single("base") is not { } baseUrl) return Usage("--base is required (the generator reads the server's CapabilityStatement)");
     var kit = KitFolder.Find();
-    var examples = options.Single("examples") ?? Path.Combine(kit, "examples");
+    var examples = options.Single("examples") ?? Path.Combine(kit, "..", "tests", "FhirFacade.Tests", "Fixtures", "spec-examples");
     var output = options.Single("out") ?? Path.Combine(kit, "scripts", "generated");
     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-    var statement = await Kit.CapabilitiesAsync(new FhirHttp(http, new Uri(baseUrl)), CancellationToken.None);
-    var summary = ScriptGenerator.Generate(statement, examples, output);
+    var server = new FhirHttp(http, new Uri(baseUrl));
+    var statement = await Kit.CapabilitiesAsync(server, CancellationToken.None);
+    var served = await Kit.SearchParametersAsync(server, CancellationToken.None);
+    var knownFailures = File.Exists(Path.Combine(kit, "known-failures.txt"))
+        ? File.ReadLines(Path.Combine(kit, "known-failures.txt")).Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0).ToHashSet()
+        : [];
+    var summary = ScriptGenerator.Generate(statement, served, examples, output, knownFailures);
     Console.WriteLine(summary);
     return 0;
 }

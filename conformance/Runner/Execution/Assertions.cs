@@ -42,8 +42,14 @@ public sealed class Assertions(ScriptState state, ProfileValidation validation)
             : outcome;
     }
 
-    private async Task<ActionOutcome> CheckAsync(Assert a, CancellationToken cancel)
+    private async Task<ActionOutcome> CheckAsync(Assert given, CancellationToken cancel)
     {
+        // Variables are substituted everywhere an assert holds text, expressions and paths included.
+        var a = (Assert)given.DeepCopy();
+        if (a.Expression is { } ex) a.Expression = state.Substitute(ex);
+        if (a.Path is { } path) a.Path = state.Substitute(path);
+        if (a.CompareToSourceExpression is { } cex) a.CompareToSourceExpression = state.Substitute(cex);
+        if (a.CompareToSourcePath is { } cpath) a.CompareToSourcePath = state.Substitute(cpath);
         var request = a.Direction == TestScript.AssertionDirectionType.Request;
         var op = a.Operator;
         var expected = a.Value is { } v ? state.Substitute(v) : null;

@@ -74,6 +74,13 @@ public static class Kit
             ?? throw new InvalidOperationException($"GET {exchange.Url} answered {exchange.Status} without a CapabilityStatement: is this a FHIR server?");
     }
 
+    /// <summary>The SearchParameter resources the server serves (its own parameters beyond R4's), if it serves any.</summary>
+    public static async Task<IReadOnlyList<SearchParameter>> SearchParametersAsync(FhirHttp http, CancellationToken cancel)
+    {
+        var exchange = await http.SendAsync(new OperationRequest("GET", "SearchParameter?_count=1000", FhirWire.Json, null, null, []), cancel);
+        return exchange.ResponseResource is Bundle bundle ? bundle.Entry.Select(e => e.Resource).OfType<SearchParameter>().ToList() : [];
+    }
+
     /// <summary>Scripts that update or delete by an id they chose themselves would trip over each other if run together.</summary>
     private static bool WritesFixedIds(TestScript script) =>
         ServerClaims.Operations(script).Any(o => o.Type?.Code is "update" or "updateCreate" or "delete" or "patch" && o.Params is { Length: > 0 });

@@ -76,9 +76,10 @@ public sealed record OperationRequest(string Method, string Url, string Accept, 
 
     private static Resource WithIdOf(Resource body, string url)
     {
-        var path = url.Split('?', '#')[0].TrimEnd('/');
-        var id = path[(path.LastIndexOf('/') + 1)..];
-        if (id.Length == 0 || id == body.Id || id.Contains('$')) return body;
+        var segments = url.Split('?', '#')[0].Trim('/').Split('/');
+        if (segments.Length < 2 || segments[^2] != body.TypeName) return body; // conditional update: the body keeps its own id
+        var id = segments[^1];
+        if (id.Length == 0 || id == body.Id) return body;
         var copy = (Resource)body.DeepCopy();
         copy.Id = id;
         return copy;

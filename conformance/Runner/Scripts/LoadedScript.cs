@@ -10,14 +10,14 @@ public sealed record LoadedScript(string Path, TestScript Script, IReadOnlyDicti
 {
     public string Name => Script.Name ?? Script.Id ?? System.IO.Path.GetFileNameWithoutExtension(Path);
 
-    /// <summary>Every TestScript under the given files or folders (other FHIR files there, such as fixtures, are skipped).</summary>
+    /// <summary>Every TestScript under the given files or folders; folders named "fixtures" hold fixtures (some of them TestScripts) and are skipped.</summary>
     public static IReadOnlyList<LoadedScript> LoadAll(IEnumerable<string> roots)
     {
         var files = roots.SelectMany<string, string>(root => File.Exists(root)
                 ? new[] { root }
                 : !Directory.Exists(root) ? throw new ArgumentException($"no TestScript file or folder at '{root}'")
                 : Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            .Where(IsTestScript);
+            .Where(f => !f.Split(System.IO.Path.DirectorySeparatorChar).Contains("fixtures") && IsTestScript(f));
         return files.Select(Load).ToList();
     }
 
