@@ -19,6 +19,17 @@ public sealed record KitOptions(Uri BaseUrl, IReadOnlyList<string> Scripts)
     /// <summary>Scripts kept but not run, by full path, with the reason (conformance/not-run.txt).</summary>
     public IReadOnlyDictionary<string, string> NotRun { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The whole kit in conformance/: scripts/ and third-party/, with not-run.txt and variables.txt.</summary>
+    public static KitOptions ForKit(string kitFolder, Uri baseUrl) => new(baseUrl, [Path.Combine(kitFolder, "scripts"), Path.Combine(kitFolder, "third-party")])
+    {
+        NotRun = File.Exists(Path.Combine(kitFolder, "not-run.txt")) ? ReadNotRun(Path.Combine(kitFolder, "not-run.txt")) : new Dictionary<string, string>(),
+        Variables = File.Exists(Path.Combine(kitFolder, "variables.txt")) ? ReadVariables(Path.Combine(kitFolder, "variables.txt")) : new Dictionary<string, string>(),
+    };
+
+    private static Dictionary<string, string> ReadVariables(string file) =>
+        File.ReadLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1].Trim() : "");
+
     /// <summary>Reads a not-run list: "path  # reason" lines, paths relative to the list's folder.</summary>
     public static IReadOnlyDictionary<string, string> ReadNotRun(string file)
     {
@@ -66,6 +77,9 @@ public static class Kit
         }
         return results;
     }
+
+    /// <summary>The command's exit code: 1 when a TestScript that ran did not pass.</summary>
+    public static int ExitCode(IEnumerable<ScriptResult> results) => results.Any(r => r.Ran && !r.Passed) ? 1 : 0;
 
     public static async Task<CapabilityStatement> CapabilitiesAsync(FhirHttp http, CancellationToken cancel)
     {

@@ -38,7 +38,16 @@ public sealed record LoadedScript(string Path, TestScript Script, IReadOnlyDicti
 
     public static LoadedScript Load(string path)
     {
-        var script = (TestScript)new FhirJsonDeserializer().DeserializeResource(File.ReadAllText(path));
+        // Scripts in the wild often leave out elements R4 makes mandatory (encodeRequestUrl, autocreate): read what is there.
+        TestScript script;
+        try
+        {
+            script = (TestScript)FhirJsonDeserializer.RECOVERABLE.DeserializeResource(File.ReadAllText(path));
+        }
+        catch (DeserializationFailedException e) when (e.PartialResult is TestScript partial)
+        {
+            script = partial;
+        }
         return Resolve(path, script);
     }
 
