@@ -22,7 +22,8 @@ public static class MinimalResources
         return resource;
     }
 
-    private static Base Fill(Base instance, int depth)
+    /// <summary>Gives an element its mandatory children (used for elements the search planting creates, too).</summary>
+    internal static Base Fill(Base instance, int depth = 0)
     {
         if (depth > 6) return instance;
         var mapping = ModelInfo.ModelInspector.FindOrImportClassMapping(instance.GetType())!;

@@ -43,7 +43,9 @@ public static class ScriptGenerator
             Write(output, "interactions", InteractionScripts.For(claimed, "../fixtures/" + Path.GetFileName(fixtures[0].File), "../fixtures/" + Path.GetFileName(updated)));
             scripts++;
             if (!claimed.Interaction.Any(i => i.Code == CapabilityStatement.TypeRestfulInteraction.SearchType) || claimed.SearchParam.Count == 0) continue;
-            var (script, rows) = SearchScripts.For(claimed, fixtures.Select(f => ("../fixtures/" + Path.GetFileName(f.File), f.Resource)).ToList(), definitions, knownFailures);
+            var (script, rows, planted) = SearchScripts.For(claimed, fixtures.Select(f => ("../fixtures/" + Path.GetFileName(f.File), f.Resource)).ToList(), definitions, knownFailures,
+                n => ($"../fixtures/{type}-kit-search-{n}.json", Tagged(MinimalResources.Create(type, $"kit-search-{n}"), null)));
+            foreach (var (_, resource) in planted) WriteFixture(output, resource);
             coverage.AddRange(rows);
             if (script.Test.Count == 0) continue;
             Write(output, "search", script);

@@ -13,10 +13,12 @@ public sealed record Coverage(string Type, string Code, string ParamType, string
 /// </summary>
 public static class SearchScripts
 {
-    public static (TestScript Script, IReadOnlyList<Coverage> Coverage) For(
-        CapabilityStatement.ResourceComponent claimed, IReadOnlyList<(string File, Resource Resource)> fixtures,
-        SearchDefinitions definitions, IReadOnlySet<string> knownFailures)
+    public static (TestScript Script, IReadOnlyList<Coverage> Coverage, IReadOnlyList<(string File, Resource Resource)> Planted) For(
+        CapabilityStatement.ResourceComponent claimed, IReadOnlyList<(string File, Resource Resource)> examples,
+        SearchDefinitions definitions, IReadOnlySet<string> knownFailures, Func<int, (string File, Resource Resource)> synthetic)
     {
+        var fixtures = examples.ToList();
+        var planted = new List<int>();
         var type = claimed.Type!;
         var script = Script($"search-{type}", $"{type}: search parameters",
             $"Every search parameter the CapabilityStatement claims for {type}, each with a value an official example (or the kit's minimal {type}) really has, and one it does not.");
@@ -41,7 +43,9 @@ public static class SearchScripts
                 coverage.Add(new(type, code, paramType, null, null, null, "known server bug, see conformance/known-failures.txt"));
                 continue;
             }
-            var (index, probe, reason) = Probe(type, parameter, fixtures, definitions);
+            var (index, probe, reason) = Probe(type, parameter, examples, definitions);
+            if (probe is null && definitions.Find(type, parameter) is { Type: not SearchParamType.Special } definition)
+                (index, probe, reason) = Plant(definition, fixtures, planted, synthetic, reason);
             if (probe is null)
             {
                 coverage.Add(new(type, code, paramType, null, null, null, reason));
@@ -60,7 +64,46 @@ public static class SearchScripts
                 Check(Status(200, "200 OK")),
                 Check(EqualsValue($"Bundle.entry.resource.ofType({type}).count()", "0", "a value the fixture does not have finds nothing"))));
         }
-        return (script, coverage);
+        return (script, coverage, planted.Select(i => fixtures[i]).ToList());
+    }
+
+    /// <summary>Puts a value into a kit fixture (a new one when the existing ones have no room for it) and probes it like an example.</summary>
+    private static (int, SearchProbe?, string) Plant(SearchDefinition definition, List<(string File, Resource Resource)> fixtures, List<int> planted,
+        Func<int, (string File, Resource Resource)> synthetic, string reason)
+    {
+        foreach (var index in planted.Append(-1))
+        {
+            var (file, resource) = index >= 0 ? fixtures[index] : synthetic(planted.Count + 1);
+            var candidate = (Resource)resource.DeepCopy();
+            var targets = ModelInfo.SearchParameters.FirstOrDefault(s => s.Resource == resource.TypeName && s.Code == definition.Code)?.Target?.Select(t => t.ToString()).ToList() ?? [];
+            var ok = definition.Type == SearchParamType.Composite
+                ? SearchPlanting.TryPlantComposite(candidate, definition, mayReplace: index < 0)
+                : SearchPlanting.TryPlant(candidate, definition.Type, definition.Expression, targets, mayReplace: index < 0);
+            if (!ok || ProbeOne(definition, candidate) is not { } probe) continue;
+            if (index >= 0)
+            {
+                fixtures[index] = (file, candidate);
+                return (index, probe, "");
+            }
+            fixtures.Add((file, candidate));
+            planted.Add(fixtures.Count - 1);
+            return (fixtures.Count - 1, probe, "");
+        }
+        return (-1, null, reason + "; and no value could be put along its expression " + $"'{definition.Expression}'");
+    }
+
+    private static SearchProbe? ProbeOne(SearchDefinition definition, Resource resource)
+    {
+        try
+        {
+            return SearchDefinitions.Select(resource, definition.Expression)
+                .Select(node => definition.Type == SearchParamType.Composite ? Composite(definition, node) : SearchProbe.For(definition.Type, node))
+                .FirstOrDefault(p => p is not null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     private static string Encode(string value) => value.StartsWith("${", StringComparison.Ordinal) ? value : Uri.EscapeDataString(value);
