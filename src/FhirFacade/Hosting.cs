@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
@@ -45,9 +46,11 @@ public static class Hosting
         });
         services.AddSingleton(TimeProvider.System);
         var profiles = config["Search:ProfilesPath"] is { Length: > 0 } path ? path : Path.Combine(AppContext.BaseDirectory, "profiles");
+        services.AddSingleton(new ProfilesFolder(profiles));
         services.AddSingleton(_ => new SearchParameterRegistry(SearchParameterFiles.Load(profiles)));
         services.AddSingleton<Reindexer>();
         services.AddHostedService(sp => sp.GetRequiredService<Reindexer>());
+        services.AddHostedService<GuidePublisher>();
         services.AddSingleton<IndexExtractor>();
         services.AddSingleton<SearchQueryParser>();
         services.AddSingleton<Compartments>();

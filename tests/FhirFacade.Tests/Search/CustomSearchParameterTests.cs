@@ -46,6 +46,7 @@ public sealed class CustomSearchParameterTests : IDisposable
 
         var parameter = new SearchParameter
         {
+            Id = "Patient-member-tier",
             Url = "https://fhircare.org/fhir/SearchParameter/Patient-member-tier",
             Name = "MemberTier",
             Status = PublicationStatus.Active,

@@ -6,6 +6,13 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 /// <summary>Marks an endpoint as a FHIR interaction, so the CapabilityStatement is derived from what is really mapped.</summary>
 public sealed record FhirInteraction(CapabilityStatement.TypeRestfulInteraction? TypeLevel = null, CapabilityStatement.SystemRestfulInteraction? SystemLevel = null);
 
+/// <summary>
+/// Marks an endpoint as a FHIR operation ($name, defined by the OperationDefinition at <paramref name="Definition"/>),
+/// listed in the CapabilityStatement: at system level when <paramref name="Types"/> is empty, otherwise on each named
+/// resource type ("*" for every served type).
+/// </summary>
+public sealed record FhirOperation(string Name, string Definition, params string[] Types);
+
 /// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
 public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
 {
@@ -32,6 +39,11 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
         var mapped = endpoints.Endpoints.Select(e => e.Metadata.GetMetadata<FhirInteraction>()).OfType<FhirInteraction>().ToList();
         var typeLevel = mapped.Select(m => m.TypeLevel).OfType<CapabilityStatement.TypeRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
         var systemLevel = mapped.Select(m => m.SystemLevel).OfType<CapabilityStatement.SystemRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
+        var operations = endpoints.Endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<FhirOperation>()).Distinct().ToList();
+        List<CapabilityStatement.OperationComponent> OperationsOn(string? type) => operations
+            .Where(o => type is null ? o.Types.Length == 0 : o.Types.Contains(type) || o.Types.Contains("*"))
+            .DistinctBy(o => o.Name).OrderBy(o => o.Name, StringComparer.Ordinal)
+            .Select(o => new CapabilityStatement.OperationComponent { Name = o.Name, Definition = o.Definition }).ToList();
         var version = typeof(Capabilities).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
         var rest = new CapabilityStatement.RestComponent
@@ -40,6 +52,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
             Documentation = "FhirCare REST API. Resources are versioned; deletes keep history; conditional operations resolve criteria strictly.",
             Interaction = systemLevel.Select(i => new CapabilityStatement.SystemInteractionComponent { Code = i }).ToList(),
             Compartment = compartments.Urls.ToList(),
+            Operation = OperationsOn(null),
         };
         if (systemLevel.Contains(CapabilityStatement.SystemRestfulInteraction.SearchSystem))
             rest.SearchParam = registry.For("Resource").OrderBy(p => p.Code, StringComparer.Ordinal)
@@ -75,6 +88,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
                     Type = p.Type,
                     Documentation = Modifiers(p.Type),
                 }).ToList(),
+                Operation = OperationsOn(type),
             });
         }
 
