@@ -71,6 +71,7 @@ public static class Kit
         if (options.ReportFolder is { } folder)
         {
             Directory.CreateDirectory(folder);
+            foreach (var stale in Directory.EnumerateFiles(folder, "TestReport-*.json")) File.Delete(stale);
             foreach (var r in results.Where(r => r.Report is not null))
                 await File.WriteAllTextAsync(Path.Combine(folder, $"TestReport-{r.Report!.Id}.json"), FhirWire.Pretty(r.Report), cancel);
             await File.WriteAllTextAsync(Path.Combine(folder, "report.md"), MarkdownReport.Write(http.BaseUrl, results, DateTime.UtcNow - started), cancel);

@@ -108,6 +108,7 @@ public sealed class ScriptRunner(FhirHttp http, ServerClaims claims, IReadOnlyDi
             records.Add(new ActionRecord("teardown", false, $"autodelete {fixture.ElementId}", outcome));
         }
         if (teardown.Action.Count > 0) report.Teardown = teardown;
+        if (report.Setup.Action.Count == 0) report.Setup = null; // TestReport.setup needs at least one action
 
         var judged = records.Where(r => r.Phase != "teardown").ToList();
         report.Result = judged.Any(r => r.Outcome.Stops) ? TestReport.TestReportResult.Fail : TestReport.TestReportResult.Pass;
