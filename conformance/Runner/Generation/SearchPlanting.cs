@@ -191,7 +191,8 @@ public static partial class SearchPlanting
             nameof(Period) => new Period { Start = "2021-03-04", End = "2021-03-05" },
             nameof(Timing) => new Timing { EventElement = [new FhirDateTime("2021-03-04T05:06:07Z")] },
             nameof(FhirUri) or nameof(FhirUrl) => (Base)Activator.CreateInstance(type, $"{Kit}/{target ?? "value"}")!,
-            nameof(Canonical) => new Canonical($"https://fhircare.org/fhir/{target ?? "StructureDefinition"}/kit"),
+            // A canonical of no real artefact (meta.profile included): a server must not mistake it for one of its profiles.
+            nameof(Canonical) => new Canonical($"http://example.org/fhir/{target ?? "StructureDefinition"}/conformance-kit"),
             nameof(Oid) => new Oid("urn:oid:2.16.840.1.113883.4.642.99.1"),
             nameof(Uuid) => new Uuid("urn:uuid:3f0b0a3e-2c5d-4b7e-9a51-0c8e2d7f6a42"),
             nameof(ResourceReference) => new ResourceReference($"{target ?? "Patient"}/kit-target"),

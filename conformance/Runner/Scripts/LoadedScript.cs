@@ -16,13 +16,19 @@ public sealed record LoadedScript(string Path, TestScript Script, IReadOnlyDicti
         var files = roots.SelectMany<string, string>(root => File.Exists(root)
                 ? new[] { root }
                 : !Directory.Exists(root) ? throw new ArgumentException($"no TestScript file or folder at '{root}'")
-                : Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                : Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories).Where(f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith(".xml", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             .Where(f => !f.Split(System.IO.Path.DirectorySeparatorChar).Contains("fixtures") && IsTestScript(f));
         return files.Select(Load).ToList();
     }
 
     private static bool IsTestScript(string path)
     {
+        if (path.EndsWith(".xml", StringComparison.Ordinal))
+        {
+            using var reader = System.Xml.XmlReader.Create(path);
+            try { return reader.MoveToContent() == System.Xml.XmlNodeType.Element && reader.LocalName == "TestScript"; }
+            catch (System.Xml.XmlException) { return false; }
+        }
         using var stream = File.OpenRead(path);
         try
         {
@@ -42,7 +48,10 @@ public sealed record LoadedScript(string Path, TestScript Script, IReadOnlyDicti
         TestScript script;
         try
         {
-            script = (TestScript)FhirJsonDeserializer.RECOVERABLE.DeserializeResource(File.ReadAllText(path));
+            var text = File.ReadAllText(path);
+            script = (TestScript)(path.EndsWith(".xml", StringComparison.Ordinal)
+                ? FhirXmlDeserializer.RECOVERABLE.DeserializeResource(text)
+                : FhirJsonDeserializer.RECOVERABLE.DeserializeResource(text));
         }
         catch (DeserializationFailedException e) when (e.PartialResult is TestScript partial)
         {

@@ -266,6 +266,32 @@ public sealed class ScriptRunnerTests(FhirServer server) : IDisposable
     }
 
     [Fact]
+    public async Task TestScripts_in_XML_are_found_and_run_and_fixture_folders_are_not_read_as_scripts()
+    {
+        const string xml = """
+            <TestScript xmlns="http://hl7.org/fhir">
+              <url value="https://fhircare.org/fhir/TestScript/xml-script"/><name value="xml_script"/><status value="active"/>
+              <test>
+                <name value="read a missing patient"/>
+                <action><operation>
+                  <type><system value="http://terminology.hl7.org/CodeSystem/testscript-operation-codes"/><code value="read"/></type>
+                  <resource value="Patient"/><label value="read"/><accept value="xml"/><encodeRequestUrl value="true"/><params value="/no-such-patient"/>
+                </operation></action>
+                <action><assert><label value="404"/><response value="notFound"/><warningOnly value="false"/></assert></action>
+                <action><assert><label value="xml"/><contentType value="xml"/><warningOnly value="false"/></assert></action>
+                <action><assert><label value="outcome"/><resource value="OperationOutcome"/><warningOnly value="false"/></assert></action>
+              </test>
+            </TestScript>
+            """;
+        var results = await _runs.RunFolderAsync(("xml-script.xml", xml), ("fixtures/TestScript-as-fixture.json", Script(tests: Test("never", Op("closure", "\"label\": \"x\"")))));
+
+        var result = Assert.Single(results);
+        Assert.Equal("xml_script", result.Script.Name);
+        Assert.True(result.Passed, string.Join("\n", result.Actions.Select(a => $"{a.Label}: {a.Outcome.Result} {a.Outcome.Message}")));
+        Assert.Equal("Content-Type is 'application/fhir+xml; charset=utf-8'", Action(result, "xml").Outcome.Message);
+    }
+
+    [Fact]
     public async Task The_exit_code_is_1_when_a_script_that_ran_failed()
     {
         var failed = await _runs.RunAsync(Script(tests: Test("read", Op("read", "\"resource\": \"Patient\", \"params\": \"/nope\", \"label\": \"read\""), Check("\"label\": \"ok\", \"response\": \"okay\""))));

@@ -26,6 +26,22 @@ public sealed class ScriptRuns(FhirServer server) : IDisposable
         return await new ScriptRunner(http, claims).RunAsync(LoadedScript.Load(scriptPath), evenIfUnclaimed);
     }
 
+    /// <summary>Every TestScript the loader finds in a folder holding the given files (by relative path), each run.</summary>
+    public async Task<IReadOnlyList<ScriptResult>> RunFolderAsync(params (string Path, string Text)[] files)
+    {
+        var folder = Path.Combine(_folder, Guid.NewGuid().ToString("N"));
+        foreach (var (path, text) in files)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, path))!);
+            await File.WriteAllTextAsync(Path.Combine(folder, path), text);
+        }
+        var http = new FhirHttp(server.Http(), server.BaseAddress);
+        var runner = new ScriptRunner(http, new ServerClaims(await Kit.CapabilitiesAsync(http, CancellationToken.None)));
+        var results = new List<ScriptResult>();
+        foreach (var script in LoadedScript.LoadAll([folder])) results.Add(await runner.RunAsync(script));
+        return results;
+    }
+
     /// <summary>A TestScript with the given fixtures, setup actions, tests and teardown actions (JSON fragments).</summary>
     public static string Script(string fixtures = "", string setup = "", string tests = "", string teardown = "", string extra = "") => $$"""
         {
