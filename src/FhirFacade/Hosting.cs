@@ -4,6 +4,7 @@ using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Storage;
 using FhirCare.FhirFacade.Storage.Sqlite;
+using FhirCare.FhirFacade.Validation;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FhirCare.FhirFacade;
@@ -60,6 +61,7 @@ public static class Hosting
         services.AddSingleton<ConditionalMatch>();
         services.AddSingleton<BaseUrl>();
         services.AddSingleton<Capabilities>();
+        services.AddValidation(config);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

@@ -68,15 +68,16 @@ public sealed class ResourceValidator(StructureValidator structures, Definitions
 
     /// <summary>
     /// Validates a resource about to be written; throws 400 (structural problems) or 422 (anything else) with every
-    /// issue when it has errors. Does nothing in mode Off.
+    /// issue when it has errors. Does nothing in mode Off. A patched resource is always 422 (the patch was well-formed;
+    /// its result is not acceptable), as for every other patch result problem.
     /// </summary>
-    public void Check(Resource resource, string? context = null)
+    public void Check(Resource resource, bool patched = false)
     {
         if (Mode == ValidationMode.Off) return;
         var outcome = Validate(resource, Mode, null);
         if (!outcome.Issue.Any(IsError)) return;
-        if (context is not null) foreach (var issue in outcome.Issue) issue.Diagnostics = context + issue.Diagnostics;
-        throw new FhirException(StatusFor(outcome), outcome);
+        if (patched) foreach (var issue in outcome.Issue) issue.Diagnostics = "After the patch: " + issue.Diagnostics;
+        throw new FhirException(patched ? 422 : StatusFor(outcome), outcome);
     }
 
     /// <summary>400 when an error is structural (wrong type, too many, not allowed), 422 for rule, code and profile failures.</summary>

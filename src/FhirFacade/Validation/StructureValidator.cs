@@ -12,7 +12,7 @@ namespace FhirCare.FhirFacade.Validation;
 /// against their own (or their profile's) definitions. Contained and bundled resources are validated against their
 /// core types. Findings go into <see cref="ValidationIssues"/>.
 /// </summary>
-public sealed class StructureValidator(Definitions definitions, Invariants invariants, Terminology terminology, string ownCanonicalBase)
+public sealed partial class StructureValidator(Definitions definitions, Invariants invariants, Terminology terminology, string ownCanonicalBase)
 {
     private readonly Definitions _definitions = definitions;
     private readonly Invariants _invariants = invariants;
@@ -64,7 +64,35 @@ public sealed class StructureValidator(Definitions definitions, Invariants invar
                 if (tree is null) { Children(value, node, v._definitions.CoreType("Extension")!.Root, path); return; }
             }
             tree ??= v._definitions.CoreType(value.TypeName);
-            if (tree is not null) Element(value, node, tree.Root, path, isTypeRoot: true);
+            if (tree is null) return;
+            if (value is Extension) ExtensionContext(tree.Definition, path);
+            Element(value, node, tree.Root, path, isTypeRoot: true);
+        }
+
+        /// <summary>The element an extension sits on (set by <see cref="Children"/> just before the extension is walked).</summary>
+        private (Base Value, string Path) _host;
+
+        /// <summary>An extension may only be used where its definition's context allows (StructureDefinition.context).</summary>
+        private void ExtensionContext(StructureDefinition extension, string path)
+        {
+            if (extension.Context.Count == 0 || _host.Value is null) return;
+            var hostType = _host.Value.TypeName;
+            var hostPath = IndexPattern().Replace(_host.Path, "");
+            foreach (var context in extension.Context)
+            {
+                var expression = context.Expression?.Replace("[x]", "") ?? "";
+                var allowed = context.Type switch
+                {
+                    StructureDefinition.ExtensionContextType.Element => expression == hostType || expression == hostPath || expression == "Element"
+                        || (_host.Value is Resource && expression is "Resource" or "DomainResource"),
+                    StructureDefinition.ExtensionContextType.Extension => _host.Value is Extension e && e.Url == expression,
+                    _ => true, // FHIRPath contexts are not evaluated here
+                };
+                if (allowed) return;
+            }
+            var message = $"Extension {extension.Url} is not allowed on {hostPath}; its context is {string.Join(", ", extension.Context.Select(c => c.Expression))}";
+            if (extension.Url.StartsWith(v._ownBase, StringComparison.Ordinal)) issues.Error(IssueType.Extension, path, message);
+            else issues.Warning(IssueType.Extension, path, message);
         }
 
         private ElementTree? ExtensionDefinition(Extension extension, string path)
@@ -98,6 +126,7 @@ public sealed class StructureValidator(Definitions definitions, Invariants invar
                     var index = isList ? i : (int?)null;
                     var parent = node;
                     Func<PocoNode> itemNode = Memo(() => new PocoNode(item, parent(), index, name));
+                    if (item is Extension) _host = (value, path);
                     Element(item, itemNode, assigned[i] ?? group.Element, itemPath, isTypeRoot: false);
                 }
             }
@@ -242,4 +271,7 @@ public sealed class StructureValidator(Definitions definitions, Invariants invar
             return () => made ??= create();
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]")]
+    private static partial System.Text.RegularExpressions.Regex IndexPattern();
 }

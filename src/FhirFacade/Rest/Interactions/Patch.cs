@@ -1,5 +1,6 @@
 using FhirCare.FhirFacade.Rest.Patching;
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 
@@ -12,7 +13,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Patch
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, BaseUrl baseUrl)
+        VersionedWrites writes, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
@@ -42,6 +43,7 @@ public static class Patch
         }
         if (patched.TypeName != type || patched.Id != id)
             throw FhirException.Of(422, OperationOutcome.IssueType.Processing, "A patch may not change the resource's type or id");
+        validator.Check(patched, patched: true);
 
         var (write, stored) = writes.NextVersion(patched, id, current.Version, "PATCH", created: false);
         try

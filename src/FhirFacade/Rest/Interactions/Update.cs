@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -10,7 +11,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Update
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, BaseUrl baseUrl)
+        VersionedWrites writes, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
@@ -21,17 +22,19 @@ public static class Update
             throw FhirException.BadRequest($"The {type} in the body has no id; an update must carry the id of the URL ({id})", $"{type}.id", OperationOutcome.IssueType.Required);
         if (resource.Id != id)
             throw FhirException.BadRequest($"The id in the body ({resource.Id}) does not match the id in the URL ({id})", $"{type}.id");
+        validator.Check(resource);
         await SaveAsync(context, store, writes, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }
 
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         var criteria = context.Request.QueryString.Value ?? "";
         ResponseShape.From(context.Request);
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
+        validator.Check(resource);
         var matches = await conditional.FindAsync(type, criteria, "url", context.RequestAborted);
         string id;
         switch (matches.Count)
