@@ -61,6 +61,9 @@ public sealed class ConformanceResources : IAsyncResourceResolver
                 generator.UpdateAsync(copy).GetAwaiter().GetResult();
                 if (copy.Snapshot is null)
                     throw new InvalidOperationException($"No snapshot could be generated for {url}: {string.Join("; ", generator.Outcome?.Issue.Select(i => i.Diagnostics) ?? [])}");
+                // The generator appends differential elements it cannot place (out of order, bad path) instead of failing.
+                if (copy.Snapshot.Element.GroupBy(e => e.ElementId).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                    throw new InvalidOperationException($"{url}: the differential puts {twice.Key} out of the base definition's order (or on a path it does not have)");
                 return copy;
             }
             return own;
