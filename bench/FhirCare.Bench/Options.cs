@@ -7,7 +7,7 @@ sealed class Options
     public const string Usage =
         """
         Usage: dotnet run -c Release --project bench/FhirCare.Bench -- [options]
-          --scenario all|health|create|read|update|load|search|index-cost   (default all)
+          --scenario all|health|create|read|update|load|search|index-cost|validate   (default all; validate runs in-process)
           --clients N          concurrent closed-loop clients (default 16 for search, 32 otherwise)
           --duration SECONDS   measured time per scenario (default 20)
           --warmup SECONDS     unmeasured time before each scenario (default 5)
@@ -24,7 +24,7 @@ sealed class Options
           --loaded             with --url: the server already holds the data set of --resources/--members/--seed
         """;
 
-    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost"];
+    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "validate"];
 
     int? _clients;
 

@@ -37,23 +37,29 @@ public static class Slicing
     /// <summary>The value a slice fixes at the discriminator path: its own fixed/pattern, a child's, or its extension profile's url.</summary>
     private static (DataType? Value, bool Exact) Expected(ElementNode slice, string path, Definitions definitions)
     {
-        ElementNode? at = slice;
-        if (path != "$this")
-            foreach (var step in path.Split('.'))
-                at = at?.Group(step)?.Element;
-        if (at?.Definition.Fixed is { } f) return (f, true);
-        if (at?.Definition.Pattern is { } p) return (p, false);
+        // A step may land on an element that is itself sliced (bp: code.coding:SBPCode.code): look in its slices too.
+        foreach (var at in At(slice, path))
+        {
+            if (at.Definition.Fixed is { } f) return (f, true);
+            if (at.Definition.Pattern is { } p) return (p, false);
+        }
         if (path == "url" && slice.Definition.Type.FirstOrDefault(t => t.Code == "Extension")?.Profile.FirstOrDefault() is { } profile)
             return (new FhirUri(profile.Split('|')[0]), true);
         return (null, false);
     }
 
+    private static IEnumerable<ElementNode> At(ElementNode slice, string path)
+    {
+        IEnumerable<ElementNode> current = [slice];
+        if (path == "$this") return current;
+        foreach (var step in path.Split('.'))
+            current = current.Select(n => n.Group(step)).OfType<ElementGroup>().SelectMany(g => g.Slices.Prepend(g.Element)).ToList();
+        return current;
+    }
+
     private static bool TypeMatches(Base item, ElementNode slice, string path)
     {
-        ElementNode? at = slice;
-        if (path != "$this")
-            foreach (var step in path.Split('.'))
-                at = at?.Group(step)?.Element;
+        var at = At(slice, path).FirstOrDefault();
         if (at is null) return false;
         var types = at.Definition.Type.Select(t => t.Code).ToHashSet(StringComparer.Ordinal);
         return Walk(item, path).Any(v => types.Contains(v.TypeName));
@@ -75,8 +81,31 @@ public static class Slicing
     {
         if (value is PrimitiveType p && expected is PrimitiveType e)
             return string.Equals(p.ToString(), e.ToString(), StringComparison.Ordinal);
-        return exact ? value.IsExactly(expected) : value.Matches(expected);
+        return exact ? value.IsExactly(expected) : PatternMatches(value, expected);
     }
+
+    /// <summary>
+    /// elementdefinition-definitions.html#ElementDefinition.pattern_x_: every value in the pattern is in the instance;
+    /// each repeat in the pattern matches some repeat in the instance, in any order (the SDK's Matches compares
+    /// repeats position by position).
+    /// </summary>
+    private static bool PatternMatches(Base value, Base pattern)
+    {
+        if (pattern is PrimitiveType pp && pp.ObjectValue is not null
+            && (value is not PrimitiveType vp || !string.Equals(vp.ToString(), pp.ToString(), StringComparison.Ordinal)))
+            return false;
+        var present = value.EnumerateElements().ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        foreach (var (name, wanted) in pattern.EnumerateElements())
+        {
+            if (!present.TryGetValue(name, out var have)) return false;
+            var candidates = Items(have);
+            foreach (var w in Items(wanted))
+                if (!candidates.Any(c => PatternMatches(c, w))) return false;
+        }
+        return true;
+    }
+
+    private static List<Base> Items(object value) => value is Base b ? [b] : ((System.Collections.IEnumerable)value).OfType<Base>().ToList();
 
     public static string Show(DataType value) => value is PrimitiveType p
         ? $"'{p}'"

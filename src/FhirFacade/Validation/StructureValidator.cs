@@ -236,7 +236,7 @@ public sealed partial class StructureValidator(Definitions definitions, Invarian
             if (allowed.Contains("Resource")) return;
             var target = References.TargetType(reference, root);
             if (target is null || allowed.Contains(target)) return;
-            issues.Error(IssueType.Structure, path + (reference.Reference is null ? ".type" : ".reference"),
+            issues.Error(IssueType.Invalid, path + (reference.Reference is null ? ".type" : ".reference"),
                 $"A reference to {target} is not allowed for {definition.Path}; allowed: {string.Join(", ", allowed.Order(StringComparer.Ordinal))}");
         }
 

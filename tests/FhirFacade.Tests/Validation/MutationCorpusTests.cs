@@ -96,7 +96,7 @@ public sealed class MutationCorpusTests
                     var allowed = reference.TargetProfile.Select(p => p[(p.LastIndexOf('/') + 1)..]).ToHashSet();
                     var wrong = allowed.Contains("Basic") ? "Substance" : "Basic";
                     target["reference"] = $"{wrong}/mutated";
-                    mutations.Add(new($"target:{name}.{key}", m.ToJsonString(), IssueType.Structure,
+                    mutations.Add(new($"target:{name}.{key}", m.ToJsonString(), IssueType.Invalid,
                         (m[key] is JsonArray ? path + "[0]" : path) + ".reference"));
                     targets++;
                 }
@@ -179,7 +179,7 @@ public sealed class MutationCorpusTests
         yield return Edit("extension:trust stage on an Observation", Example("Observation-example.json"), o => o["extension"] = new JsonArray(Stage(JsonNode.Parse(patient)!.AsObject()).DeepClone()),
             IssueType.Extension, "Observation.extension[0]");
         yield return Edit("extension:evidence points at a Patient", patient, p => Stage(p)["extension"]![2]!["valueReference"]!["reference"] = "Patient/someone",
-            IssueType.Structure, "Patient.extension[0].extension[2].value.reference");
+            IssueType.Invalid, "Patient.extension[0].extension[2].value.reference");
         yield return Edit("extension:core birthPlace as a string", Example("Patient-example.json"),
             p => p["extension"] = JsonNode.Parse("""[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueString":"Lisbon"}]"""),
             IssueType.Structure, "Patient.extension[0].value");
@@ -204,7 +204,7 @@ public sealed class MutationCorpusTests
         // profile cardinality
         yield return Edit("missing:member without identifier", patient, p => p.Remove("identifier"), IssueType.Required, "Patient.identifier");
         yield return Edit("missing:communication without medium", comm, c => c.Remove("medium"), IssueType.Required, "Communication.medium");
-        yield return Edit("missing:task without owner type check", task, t => t["owner"] = JsonNode.Parse("""{"reference":"Patient/x"}"""), IssueType.Structure, "Task.owner.reference");
+        yield return Edit("missing:task without owner type check", task, t => t["owner"] = JsonNode.Parse("""{"reference":"Patient/x"}"""), IssueType.Invalid, "Task.owner.reference");
         yield return Edit("missing:careplan without start", careplan, c => c["period"] = JsonNode.Parse("""{"end":"2027-01-01"}"""), IssueType.Required, "CarePlan.period.start");
     }
 }

@@ -22,7 +22,7 @@ public sealed class ProfileExampleTests(FhirServer server)
         { "Patient-member-invalid.json", IssueType.Required, "Patient.birthDate" },
         { "CarePlan-coordination-invalid.json", IssueType.Required, "CarePlan.category" },
         { "Task-outreach-invalid.json", IssueType.Invariant, "Task" },
-        { "Communication-outreach-invalid.json", IssueType.Structure, "Communication.subject.reference" },
+        { "Communication-outreach-invalid.json", IssueType.Invalid, "Communication.subject.reference" },
         { "Extension-trust-stage-invalid.json", IssueType.CodeInvalid, "Patient.extension[0].extension[0].value" },
         { "Extension-member-risk-tier-invalid.json", IssueType.Structure, "Patient.extension[1].value" },
         { "Extension-personalised-outreach-invalid.json", IssueType.Extension, "Patient.extension[2]" },

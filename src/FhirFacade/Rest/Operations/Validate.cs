@@ -12,7 +12,7 @@ namespace FhirCare.FhirFacade.Rest.Operations;
 /// Validation:Mode says for writes. The answer is 200 with an OperationOutcome whenever validation ran — a resource
 /// that does not even parse is reported the same way; 4xx means the request itself was wrong.
 /// </summary>
-public static class Validate
+public static partial class Validate
 {
     public const string Definition = "http://hl7.org/fhir/OperationDefinition/Resource-validate";
 
@@ -40,7 +40,10 @@ public static class Validate
             try { parsed = ResourceBody.Parse(bytes, ResponseShape.RequestFormat(request)); }
             catch (FhirException e) when (e.Status == 400)
             {
-                await FhirResponses.WriteOutcomeAsync(context, e.Outcome, 200, shape); // the resource is malformed: that is the validation result
+                // The resource is malformed: that is the validation result. Inside Parameters, paths start at the resource.
+                foreach (var issue in e.Outcome.Issue)
+                    issue.Expression = issue.Expression.Select(x => ResourceParameter().Replace(x, type + ".")).ToList();
+                await FhirResponses.WriteOutcomeAsync(context, e.Outcome, 200, shape);
                 return;
             }
             if (parsed is Parameters parameters)
@@ -106,4 +109,7 @@ public static class Validate
         if (current is null || current.Deleted) throw FhirException.NotFound($"{type}/{id} is not known");
         await FhirResponses.WriteOutcomeAsync(context, Outcomes.Information($"{type}/{id} can be deleted"), 200, shape);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Parameters\.parameter\[\d+\]\.resource\.")]
+    private static partial System.Text.RegularExpressions.Regex ResourceParameter();
 }
