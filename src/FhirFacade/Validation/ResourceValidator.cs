@@ -71,12 +71,19 @@ public sealed class ResourceValidator(StructureValidator structures, Definitions
     /// issue when it has errors. Does nothing in mode Off. A patched resource is always 422 (the patch was well-formed;
     /// its result is not acceptable), as for every other patch result problem.
     /// </summary>
-    public void Check(Resource resource, bool patched = false)
+    /// <param name="at">Where the resource sits in the request, for entries of a batch or transaction
+    /// ("Bundle.entry[3].resource"): issue expressions are rooted there instead of at the resource type.</param>
+    public void Check(Resource resource, bool patched = false, string? at = null)
     {
         if (Mode == ValidationMode.Off) return;
         var outcome = Validate(resource, Mode, null);
         if (!outcome.Issue.Any(IsError)) return;
-        if (patched) foreach (var issue in outcome.Issue) issue.Diagnostics = "After the patch: " + issue.Diagnostics;
+        foreach (var issue in outcome.Issue)
+        {
+            if (patched) issue.Diagnostics = "After the patch: " + issue.Diagnostics;
+            if (at is not null)
+                issue.Expression = issue.Expression.Select(x => x.StartsWith(resource.TypeName, StringComparison.Ordinal) ? at + x[resource.TypeName.Length..] : x).ToList();
+        }
         throw new FhirException(patched ? 422 : StatusFor(outcome), outcome);
     }
 
