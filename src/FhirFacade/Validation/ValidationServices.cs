@@ -21,14 +21,27 @@ public static class ValidationServices
 }
 
 /// <summary>
-/// After start-up (not blocking it), validates one small resource of each care-coordination type so the definitions
-/// index, the common data types and the compiled invariants are ready before the first write asks for them.
+/// Once the server has started (so start-up does not compete with it for CPU), validates a few small resources so the
+/// definitions index, the common data types and the compiled core invariants are ready before the first write asks
+/// for them. A write that comes earlier simply loads what it needs itself.
 /// </summary>
-public sealed class ValidationWarmUp(ResourceValidator validator, ILogger<ValidationWarmUp> logger) : BackgroundService
+public sealed class ValidationWarmUp(ResourceValidator validator, IHostApplicationLifetime lifetime, ILogger<ValidationWarmUp> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken ct) => System.Threading.Tasks.Task.Run(() =>
+    protected override async Task ExecuteAsync(CancellationToken ct)
     {
         if (validator.Mode == ValidationMode.Off) return;
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (ct.Register(() => started.TrySetCanceled()))
+        {
+            try { await started.Task; }
+            catch (OperationCanceledException) { return; }
+        }
+        await System.Threading.Tasks.Task.Run(() => WarmUp(ct), ct);
+    }
+
+    private void WarmUp(CancellationToken ct)
+    {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -49,5 +62,5 @@ public sealed class ValidationWarmUp(ResourceValidator validator, ILogger<Valida
         {
             logger.LogError(e, "Validation warm-up failed");
         }
-    }, ct);
+    }
 }
