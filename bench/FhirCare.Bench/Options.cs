@@ -7,7 +7,7 @@ sealed class Options
     public const string Usage =
         """
         Usage: dotnet run -c Release --project bench/FhirCare.Bench -- [options]
-          --scenario all|health|create|read|update|load|search|index-cost|ingest|everything|export   (default all)
+          --scenario all|health|create|read|update|load|search|index-cost|ingest|everything|export|validate   (default all; validate runs in-process)
           --clients N          concurrent closed-loop clients (default 16 for search, 32 otherwise)
           --duration SECONDS   measured time per scenario (default 20)
           --warmup SECONDS     unmeasured time before each scenario (default 5)
@@ -31,7 +31,7 @@ sealed class Options
           data in --data-dir (or --url), with the server's memory sampled
         """;
 
-    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "ingest", "everything", "export"];
+    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "ingest", "everything", "export", "validate"];
 
     int? _clients;
 

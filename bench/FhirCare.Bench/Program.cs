@@ -19,6 +19,8 @@ if (options.ShowHelp)
     return 0;
 }
 
+if (options.Scenario == "validate") return ValidationBench.Run(options);
+
 ServerProcess? server = null;
 MemorySampler? memory = null;
 CosmosEmulatorProcess? cosmos = null;

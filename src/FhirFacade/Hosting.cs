@@ -7,6 +7,7 @@ using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Storage;
 using FhirCare.FhirFacade.Storage.Cosmos;
 using FhirCare.FhirFacade.Storage.Sqlite;
+using FhirCare.FhirFacade.Validation;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FhirCare.FhirFacade;
@@ -82,6 +83,7 @@ public static class Hosting
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config["Storage:Sqlite:Path"] ?? new SqliteOptions().Path))!, "export")));
         services.AddSingleton<ExportRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ExportRunner>());
+        services.AddValidation(config);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

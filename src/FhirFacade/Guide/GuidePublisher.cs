@@ -31,7 +31,8 @@ public sealed class GuidePublisher(ProfilesFolder folder, IFhirStore store, Vers
             writes.Add(versions.NextVersion(resource, resource.Id, currentVersion, "PUT", created: current is null or { Deleted: true }).Write);
             logger.LogInformation("Publishing {Type}/{Id} from {File}", resource.TypeName, resource.Id, file);
         }
-        // One commit per artefact: a store may only commit resources of one partition together (Cosmos: one member's record).
+        // One commit per artefact: a store may only commit a transaction within one partition (Cosmos DB: one member's
+        // record), and artefacts are independent; one left unpublished by a failure is published at the next start.
         foreach (var write in writes) await store.CommitAsync([write], ct);
         logger.LogInformation("Implementation guide: {Count} artefacts, {Changed} new or changed", artefacts.Count, writes.Count);
     }

@@ -34,6 +34,7 @@ public static class FhirRoutes
 
         fhir.MapGet("/{type}", SearchInteraction.TypeAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
         fhir.MapPost("/{type}/_search", SearchInteraction.TypeAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();
+        fhir.MapPost("/{type}/$validate", Validate.TypeAsync).WithSummary("$validate a resource (Parameters or bare resource)").WithMetadata(new FhirOperation("validate", Validate.Definition, "*"));
         fhir.MapPost("/{type}", Create.HandleAsync).WithSummary("Create (If-None-Exist: conditional create)").WithMetadata(new FhirInteraction(TypeLevel.Create));
         fhir.MapPut("/{type}", Update.HandleConditionalAsync).WithSummary("Conditional update");
         fhir.MapDelete("/{type}", Delete.HandleConditionalAsync).WithSummary("Conditional delete");
@@ -42,6 +43,7 @@ public static class FhirRoutes
         fhir.MapGet("/{type}/{id}", Read.HandleAsync).WithSummary("Read").WithMetadata(new FhirInteraction(TypeLevel.Read));
         fhir.MapPut("/{type}/{id}", Update.HandleAsync).WithSummary("Update or update-as-create (If-Match)").WithMetadata(new FhirInteraction(TypeLevel.Update));
         fhir.MapPatch("/{type}/{id}", Patch.HandleAsync).WithSummary("JSON Patch or FHIRPath Patch").WithMetadata(new FhirInteraction(TypeLevel.Patch));
+        fhir.MapPost("/{type}/{id}/$validate", Validate.InstanceAsync).WithSummary("$validate against an existing resource (mode update/delete)").WithMetadata(new FhirOperation("validate", Validate.Definition, "*"));
         fhir.MapDelete("/{type}/{id}", Delete.HandleAsync).WithSummary("Delete (keeps history)").WithMetadata(new FhirInteraction(TypeLevel.Delete));
         fhir.MapGet("/{type}/{id}/_history", History.InstanceAsync).WithSummary("Instance history").WithMetadata(new FhirInteraction(TypeLevel.HistoryInstance));
         fhir.MapGet("/{compartment}/{id}/{type}", SearchInteraction.CompartmentAsync).WithSummary("Compartment search (Patient/[id]/[type])");

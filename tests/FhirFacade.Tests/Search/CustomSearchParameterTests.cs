@@ -15,6 +15,7 @@ public sealed class CustomSearchParameterTests : IDisposable
     {
         ["Storage:Sqlite:Path"] = Path.Combine(_folder, "custom.db"),
         ["Search:ProfilesPath"] = profiles,
+        ["Validation:Mode"] = "off", // the tier here is a Coding of a made-up system, not the guide's member-risk-tier (valueCode)
     });
 
     private static Patient Member(string tier) => new()

@@ -43,6 +43,9 @@ public sealed class SearchCorpus : IAsyncLifetime
         {
             ["Search:MaxCount"] = MaxCount.ToString(CultureInfo.InvariantCulture),
             ["Search:DefaultCount"] = "20",
+            // The corpus is stored verbatim, including Observation-clinical-gender.json, which the spec publishes
+            // although it is invalid (see Validation/SpecCorpusValidationTests): searching, not validation, is tested here.
+            ["Validation:Mode"] = "off",
         });
         var documents = SpecExamples().Concat(SyntheaEntries()).ToList();
         var http = Server.Http();

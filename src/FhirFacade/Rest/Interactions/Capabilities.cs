@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -14,9 +15,10 @@ public sealed record FhirInteraction(CapabilityStatement.TypeRestfulInteraction?
 public sealed record FhirOperation(string Name, string Definition, params string[] Types);
 
 /// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
-public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
+public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
+    ConformanceResources conformance)
 {
-    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment));
+    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment, conformance));
 
     public static Task HandleAsync(HttpContext context, Capabilities capabilities) =>
         FhirResponses.WriteResourceAsync(context, (CapabilityStatement)capabilities._statement.Value.DeepCopy(), 200, ResponseShape.From(context.Request));
@@ -34,8 +36,12 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
         _ => "",
     };
 
-    private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment)
+    private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
+        ConformanceResources conformance)
     {
+        var profiles = conformance.Own.OfType<StructureDefinition>()
+            .Where(sd => sd.Kind == StructureDefinition.StructureDefinitionKind.Resource && sd.Derivation == StructureDefinition.TypeDerivationRule.Constraint)
+            .ToLookup(sd => sd.Type, sd => sd.Url);
         var mapped = endpoints.Endpoints.SelectMany(e => e.Metadata.GetOrderedMetadata<FhirInteraction>()).ToList();
         var typeLevel = mapped.Select(m => m.TypeLevel).OfType<CapabilityStatement.TypeRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
         var systemLevel = mapped.Select(m => m.SystemLevel).OfType<CapabilityStatement.SystemRestfulInteraction>().Distinct().OrderBy(i => i).ToList();
@@ -68,6 +74,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
             {
                 Type = type,
                 Profile = ModelInfo.CanonicalUriForFhirCoreType(type).Value,
+                SupportedProfile = profiles[type].Order(StringComparer.Ordinal).ToList(),
                 Interaction = typeLevel.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
                 Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
                 ReadHistory = true,

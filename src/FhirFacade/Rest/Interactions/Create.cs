@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -7,13 +8,14 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Create
 {
     public static async Task HandleAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var ct = context.RequestAborted;
         var resource = await body.ReadResourceAsync(context.Request, ct);
         RequireType(resource, type);
+        validator.Check(resource);
 
         var scope = new WriteScope(store, conditional);
         var existing = await MatchAsync(scope, type, context.Request.Headers["If-None-Exist"].ToString(), "If-None-Exist", ct);

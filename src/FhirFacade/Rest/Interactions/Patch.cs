@@ -1,5 +1,6 @@
 using FhirCare.FhirFacade.Rest.Patching;
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -11,7 +12,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Patch
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
@@ -25,7 +26,7 @@ public static class Patch
         var patch = isJsonPatch ? PatchDocument.Json(bytes) : PatchDocument.FhirPath(ResourceBody.Parse(bytes, format));
 
         var scope = new WriteScope(store, conditional);
-        var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct);
+        var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct, r => validator.Check(r, patched: true));
         try
         {
             await scope.CommitAsync(ct);
@@ -39,7 +40,7 @@ public static class Patch
 
     /// <summary>Patches the current version of [type]/[id] as the scope sees it and adds the result to the scope.</summary>
     public static async Task<InteractionResult> ApplyAsync(WriteScope scope, VersionedWrites writes, string type, string id,
-        PatchDocument patch, int? ifMatch, CancellationToken ct)
+        PatchDocument patch, int? ifMatch, CancellationToken ct, Action<Resource>? validate = null)
     {
         var current = await scope.ReadAsync(type, id, ct) ?? throw FhirException.NotFound($"{type}/{id} is not known");
         if (current.Deleted) throw Read.Gone(current);
@@ -55,6 +56,7 @@ public static class Patch
         }
         if (patched.TypeName != type || patched.Id != id)
             throw FhirException.Of(422, OperationOutcome.IssueType.Processing, "A patch may not change the resource's type or id");
+        validate?.Invoke(patched);
 
         var (write, stored) = writes.NextVersion(patched, id, current.Version, "PATCH", created: false);
         scope.Add(write, stored);

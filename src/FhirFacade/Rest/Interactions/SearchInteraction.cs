@@ -90,7 +90,9 @@ public static class SearchInteraction
         }
 
         var root = baseUrl.Of(context.Request);
-        var bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Total = page.Total };
+        // When the first page holds every match the total costs nothing: give it even if not asked for (clients expect it).
+        var complete = query.Cursor is null && query.Offset == 0 && page.Next is null && query.Count > 0;
+        var bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Total = page.Total ?? (complete ? page.Matches.Count : null) };
         bundle.Links.Add(("self", Link(root, path, parsed.Used, query.Count, query.Cursor, query.Offset)));
         bundle.Links.Add(("first", Link(root, path, parsed.Used, query.Count, null, 0)));
         if (page.Previous is { } previous) bundle.Links.Add(("previous", Link(root, path, parsed.Used, query.Count, previous, 0)));

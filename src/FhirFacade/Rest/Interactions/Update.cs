@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -10,23 +11,25 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Update
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         RequireBodyId(resource, type, id);
+        validator.Check(resource);
         await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }
 
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
         ResourceTypes.Require(type);
         ResponseShape.From(context.Request);
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
+        validator.Check(resource);
         var id = await ResolveConditionalAsync(new WriteScope(store, conditional), resource, context.Request.QueryString.Value ?? "", "url", context.RequestAborted);
         await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Validation;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -15,7 +16,7 @@ namespace FhirCare.FhirFacade.Rest.Transactions;
 /// <see cref="IFhirStore.CommitAsync"/>: any failure fails the whole Bundle and nothing is written. A batch runs the
 /// same steps for each entry on its own and commits it alone; a failed entry gets its own error status.
 /// </summary>
-public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch conditional, VersionedWrites writes, IndexExtractor indexer)
+public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch conditional, VersionedWrites writes, IndexExtractor indexer, ResourceValidator validator)
 {
     public async Task<IReadOnlyList<EntryResponse>> TransactionAsync(HttpContext context, IReadOnlyList<EntryRequest> entries)
     {
@@ -78,6 +79,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
     }
 
     private VersionedWrites Writes => writes;
+    private ResourceValidator Validator => validator;
     private IndexExtractor Indexer => indexer;
 
     public static string StatusText(int status) => $"{status} {ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
@@ -255,11 +257,13 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
         {
             var state = _states[e.Index];
             var writes = processor.Writes;
+            var at = $"{e.Location}.resource";
+            if (e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && state.Existing is null) processor.Validator.Check(e.Resource!, at: at);
             state.Result = e.Method switch
             {
                 Bundle.HTTPVerb.POST => state.Existing is { } existing ? Create.Found(existing) : Create.Write(Scope, writes, e.Resource!, state.Id!),
                 Bundle.HTTPVerb.PUT => await Update.WriteAsync(Scope, writes, e.Resource!, state.Id!, e.IfMatch, ct),
-                Bundle.HTTPVerb.PATCH => await Interactions.Patch.ApplyAsync(Scope, writes, e.Type, state.Id!, PatchOf(e), e.IfMatch, ct),
+                Bundle.HTTPVerb.PATCH => await Interactions.Patch.ApplyAsync(Scope, writes, e.Type, state.Id!, PatchOf(e), e.IfMatch, ct, r => processor.Validator.Check(r, patched: true, at: at)),
                 _ => state.Id is null || await Delete.ReadAsync(Scope, e.Type, state.Id, e.IfMatch, ct) is not { } current
                     ? new InteractionResult(204, null)
                     : Delete.Tombstone(Scope, writes, current),
