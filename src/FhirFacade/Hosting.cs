@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Guide;
+using FhirCare.FhirFacade.Measures;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
@@ -60,6 +61,10 @@ public static class Hosting
         services.AddSingleton<ConditionalMatch>();
         services.AddSingleton<BaseUrl>();
         services.AddSingleton<Capabilities>();
+        services.AddSingleton<MeasureLoader>();
+        services.AddSingleton<MemberRecords>();
+        services.AddSingleton<MemberEvaluation>();
+        services.AddSingleton<MeasureOperations>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

@@ -21,13 +21,19 @@ public sealed class CodeSet
         return false;
     }
 
-    internal static IReadOnlyDictionary<string, CodeSet> Build(IEnumerable<ValueSet> valueSets)
+    /// <summary>Every ValueSet that can be read, by canonical; the others' problems in <paramref name="problems"/>.</summary>
+    internal static IReadOnlyDictionary<string, CodeSet> Build(IEnumerable<ValueSet> valueSets, out Dictionary<string, string> problems)
     {
         var byUrl = new Dictionary<string, ValueSet>(StringComparer.Ordinal);
         foreach (var vs in valueSets)
             if (vs.Url is { } url) byUrl[url] = vs;
         var built = new Dictionary<string, CodeSet>(StringComparer.Ordinal);
-        foreach (var url in byUrl.Keys) Resolve(url, byUrl, built, []);
+        problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var url in byUrl.Keys)
+        {
+            try { Resolve(url, byUrl, built, []); }
+            catch (InvalidOperationException e) { problems[url] = e.Message; }
+        }
         return built;
     }
 
@@ -43,11 +49,11 @@ public sealed class CodeSet
             foreach (var include in vs.Compose?.Include ?? [])
             {
                 if (include.Filter.Count > 0) throw new InvalidOperationException($"ValueSet {url} uses a filter; list its codes (compose.include.concept) instead");
-                foreach (var concept in include.Concept) codes.Add((include.System, concept.Code));
-                foreach (var imported in include.ValueSet) codes.UnionWith(Resolve(imported, byUrl, built, visiting)._codes);
+                foreach (var concept in include.Concept) codes.Add((include.System ?? "", concept.Code ?? ""));
+                foreach (var imported in include.ValueSet.OfType<string>()) codes.UnionWith(Resolve(imported, byUrl, built, visiting)._codes);
             }
         foreach (var exclude in vs.Compose?.Exclude ?? [])
-            foreach (var concept in exclude.Concept) codes.Remove((exclude.System, concept.Code));
+            foreach (var concept in exclude.Concept) codes.Remove((exclude.System ?? "", concept.Code ?? ""));
         visiting.Remove(url);
         return built[url] = new CodeSet(codes);
     }

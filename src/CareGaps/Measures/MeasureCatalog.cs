@@ -12,17 +12,52 @@ public sealed class MeasureCatalog
 
     public IReadOnlyList<MeasureDefinition> Measures { get; }
 
-    /// <summary>Reads every Measure that declares its criteria in our language; throws naming the first bad one.</summary>
+    /// <summary>Why a declared Measure could not be read (by id): a bad criterion, an unknown ValueSet…</summary>
+    public IReadOnlyDictionary<string, string> Problems { get; }
+
+    /// <summary>
+    /// Reads every Measure that declares its criteria in our language. A Measure that cannot be read is left out and
+    /// its problem kept in <see cref="Problems"/>, so one bad Measure does not stop the others.
+    /// </summary>
     public MeasureCatalog(IEnumerable<Measure> measures, IEnumerable<ValueSet> valueSets)
     {
-        var codeSets = CodeSet.Build(valueSets);
-        Measures = measures
-            .Where(m => m.Group.SelectMany(g => g.Population).Any(p => p.Criteria?.Language == MeasureDefinition.CriteriaLanguage))
-            .Select(m => new MeasureDefinition(m, codeSets)).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+        var codeSets = CodeSet.Build(valueSets, out var valueSetProblems);
+        var read = new List<MeasureDefinition>();
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var measure in measures.Where(IsDeclared))
+        {
+            try { read.Add(new MeasureDefinition(measure, codeSets)); }
+            catch (InvalidOperationException e)
+            {
+                var broken = ValueSetsUsedBy(measure).Select(vs => valueSetProblems.GetValueOrDefault(vs)).OfType<string>().FirstOrDefault();
+                problems[measure.Id ?? "(no id)"] = broken ?? e.Message;
+            }
+        }
+        Measures = read.OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+        Problems = problems;
         _byId = Measures.ToDictionary(m => m.Id, StringComparer.Ordinal);
     }
 
     public MeasureDefinition? Find(string id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>Whether a Measure declares its criteria in our language (others, e.g. CQL-based ones, are not ours to run).</summary>
+    public static bool IsDeclared(Measure measure) =>
+        measure.Group.SelectMany(g => g.Population).Any(p => p.Criteria?.Language == MeasureDefinition.CriteriaLanguage);
+
+    /// <summary>The ValueSet canonicals a Measure's criteria name (what to load before building the catalog).</summary>
+    public static IEnumerable<string> ValueSetsUsedBy(Measure measure)
+    {
+        var canonicalBase = measure.Url is { } url && url.Contains("/Measure/", StringComparison.Ordinal) ? url[..url.IndexOf("/Measure/", StringComparison.Ordinal)] : measure.Url ?? "";
+        foreach (var extension in measure.Extension.Where(e => e.Url == MeasureDefinition.CriterionExtension))
+        {
+            Criterion criterion;
+            try { criterion = CriterionText.Parse((extension.Value as FhirString)?.Value ?? "", canonicalBase); }
+            catch (FormatException) { continue; } // reported with the measure's name when the catalog is built
+            foreach (var vs in criterion.ValueSets) yield return vs;
+            foreach (var test in criterion.Tests)
+                if (test.ValueSet is { } v) yield return v;
+        }
+    }
 
     public static MeasureResult Evaluate(MeasureDefinition measure, Member member, MeasurementPeriod period, DateOnly today)
     {
