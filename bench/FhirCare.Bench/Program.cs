@@ -52,7 +52,7 @@ try
     Console.WriteLine($"Target {baseUri}, {options.Clients} clients, warm-up {options.Warmup.TotalSeconds:0} s, duration {options.Duration.TotalSeconds:0} s");
     Console.WriteLine($"Machine: {Report.MachineInfo()}");
 
-    if (options.Scenario is "load" or "search" or "index-cost")
+    if (options.Scenario is "load" or "search" or "index-cost" or "care-gaps")
         return await SearchBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
 
     using var http = LoadRunner.CreateClient(options.Clients);
