@@ -30,6 +30,18 @@ sealed class ServerProcess : IDisposable
     public string DatabasePath => Path.Combine(_dataDirectory, "bench.db");
     public int ProcessId => _process.Id;
 
+    /// <summary>CPU time the server process has used (user + system, all threads), from /proc/[pid]/stat.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+        }
+    }
+
     public bool HasExited
     {
         get
@@ -60,7 +72,7 @@ sealed class ServerProcess : IDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout, string? keptDataDirectory = null)
+    public static async Task<ServerProcess> StartAsync(string dll, TimeSpan startupTimeout, string? keptDataDirectory = null, params string[] settings)
     {
         var port = FreeLoopbackPort();
         var dataDirectory = keptDataDirectory is null
@@ -80,7 +92,7 @@ sealed class ServerProcess : IDisposable
                      "--urls", baseUri.ToString().TrimEnd('/'),
                      $"--Storage:Sqlite:Path={Path.Combine(dataDirectory, "bench.db")}",
                      "--Logging:LogLevel:Default=Warning",
-                 })
+                 }.Concat(settings))
             startInfo.ArgumentList.Add(argument);
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 

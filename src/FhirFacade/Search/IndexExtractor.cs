@@ -5,10 +5,11 @@ using Hl7.Fhir.Model;
 namespace FhirCare.FhirFacade.Search;
 
 /// <summary>Evaluates every registered search parameter of a resource's type once, when the resource is written.</summary>
-public sealed class IndexExtractor(SearchParameterRegistry registry, ILogger<IndexExtractor> logger)
+public sealed class IndexExtractor(SearchParameterRegistry registry, SearchOptions options, ILogger<IndexExtractor> logger)
 {
     public IReadOnlyList<IndexValue> Extract(Resource resource)
     {
+        if (!options.IndexOnWrite) return [];
         var values = new List<IndexValue>(32);
         PocoNode? root = null;
         FhirEvaluationContext? context = null;

@@ -9,7 +9,7 @@ namespace FhirCare.FhirFacade.Search;
 /// replaces the index of every stored resource of that type, in batches, logging its progress. Until a type is done,
 /// searches on its new parameters may miss resources not yet re-indexed; <see cref="Pending"/> says which.
 /// </summary>
-public sealed class Reindexer(IFhirStore store, SearchParameterRegistry registry, IndexExtractor extractor, ILogger<Reindexer> logger)
+public sealed class Reindexer(IFhirStore store, SearchParameterRegistry registry, IndexExtractor extractor, SearchOptions options, ILogger<Reindexer> logger)
     : BackgroundService
 {
     private const int BatchSize = 500;
@@ -19,6 +19,13 @@ public sealed class Reindexer(IFhirStore store, SearchParameterRegistry registry
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
+        if (!options.IndexOnWrite)
+        {
+            // Forget every recorded fingerprint: the next start with indexing on re-indexes whatever was written now.
+            logger.LogWarning("Search:IndexOnWrite is off: resources written now are not searchable by parameter until a restart with it on");
+            await store.SetIndexFingerprintsAsync(ResourceTypes.Served.ToDictionary(t => t, _ => ""), ct);
+            return;
+        }
         var recorded = await store.IndexFingerprintsAsync(ct);
         var changed = new Dictionary<string, string>();
         foreach (var type in ResourceTypes.Served)

@@ -269,4 +269,10 @@ public sealed class SearchOptions
 {
     public int DefaultCount { get; set; } = 20;
     public int MaxCount { get; set; } = 1000;
+
+    /// <summary>
+    /// Off only to measure what indexing costs (the index-cost benchmark): resources written meanwhile are not
+    /// searchable by parameter until the next start with indexing on, which re-indexes them.
+    /// </summary>
+    public bool IndexOnWrite { get; set; } = true;
 }

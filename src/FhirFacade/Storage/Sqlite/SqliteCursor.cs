@@ -5,24 +5,25 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 
 /// <summary>
 /// A keyset paging position: the sort-key values (and rowid) of the row a page ends or starts at, and whether the
-/// page wanted lies after or before it. Encoded as base64url JSON; opaque to everything above the store.
+/// page wanted lies after or before it, and which condition's index the search walks (<see cref="Driver"/>, -1 for
+/// none), so every page of a search is read the same way even if the data would now suggest another driver.
+/// Encoded as base64url JSON; opaque to everything above the store.
 /// </summary>
-internal sealed record SqliteCursor(bool Before, object?[] Values)
+internal sealed record SqliteCursor(bool Before, object?[] Values, int Driver)
 {
     public string Encode()
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new { b = Before, k = Values });
+        var json = JsonSerializer.SerializeToUtf8Bytes(new { b = Before, k = Values, d = Driver });
         return Base64Url.EncodeToString(json);
     }
 
-    public static SqliteCursor Decode(string text, int keyCount)
+    public static SqliteCursor Decode(string text)
     {
         try
         {
             using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(text));
             var root = doc.RootElement;
             var keys = root.GetProperty("k");
-            if (keys.GetArrayLength() != keyCount) throw new InvalidCursorException("The _cursor does not belong to this search");
             var values = keys.EnumerateArray().Select(v => v.ValueKind switch
             {
                 JsonValueKind.Null => null,
@@ -31,7 +32,7 @@ internal sealed record SqliteCursor(bool Before, object?[] Values)
                 JsonValueKind.Number => v.GetDouble(),
                 _ => throw new InvalidCursorException("The _cursor is malformed"),
             }).ToArray();
-            return new SqliteCursor(root.GetProperty("b").GetBoolean(), values);
+            return new SqliteCursor(root.GetProperty("b").GetBoolean(), values, root.GetProperty("d").GetInt32());
         }
         catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -131,12 +131,12 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
-        var keyCount = query.Sort.Count + 1;
-        var cursor = query.Cursor is null ? null : SqliteCursor.Decode(query.Cursor, keyCount);
-        var compiled = SqliteSearchCompiler.Compile(query, cursor);
         var reader = Rent();
         try
         {
+            var compiled = SqliteSearchCompiler.Compile(query, query.Cursor, reader.Connection);
+            var keyCount = compiled.KeyCount;
+            var backwards = compiled.Backwards;
             using var cmd = reader.Connection.CreateCommand();
             cmd.CommandText = compiled.Select;
             cmd.Parameters.AddRange(compiled.Parameters);
@@ -150,15 +150,14 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
                     for (int i = 0; i < keyCount; i++) keys[i] = r.IsDBNull(6 + i) ? null : r.GetValue(6 + i);
                     rows.Add((Materialize(r), keys));
                 }
-            var backwards = cursor?.Before == true;
             if (backwards) rows.Reverse();
 
             // Forward: a next page exists if a row was left over; a previous one if we started from a cursor.
             // Backward: the other way round.
             var hasNext = backwards || more;
-            var hasPrevious = backwards ? more : cursor is not null;
-            var next = hasNext && rows.Count > 0 ? new SqliteCursor(false, rows[^1].Keys).Encode() : null;
-            var previous = hasPrevious && rows.Count > 0 ? new SqliteCursor(true, rows[0].Keys).Encode() : null;
+            var hasPrevious = backwards ? more : query.Cursor is not null;
+            var next = hasNext && rows.Count > 0 ? compiled.Cursor(false, rows[^1].Keys) : null;
+            var previous = hasPrevious && rows.Count > 0 ? compiled.Cursor(true, rows[0].Keys) : null;
 
             long? total = null;
             if (query.Total != TotalMode.None || query.Count == 0)

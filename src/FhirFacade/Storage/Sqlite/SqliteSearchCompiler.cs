@@ -9,7 +9,10 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 /// The SQL for one search: the page query (which also selects the <paramref name="KeyCount"/> sort-key values after
 /// the resource columns, for the paging cursors), the count query, and their parameters.
 /// </summary>
-internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0);
+internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0, bool Backwards = false, int Driver = -1)
+{
+    public string Cursor(bool before, object?[] keys) => new SqliteCursor(before, keys, Driver).Encode();
+}
 
 /// <summary>
 /// Compiles a storage-neutral <see cref="SearchExpression"/> into SQL over the idx_* tables. Every condition becomes a
@@ -21,15 +24,35 @@ internal sealed class SqliteSearchCompiler
     private readonly List<SqliteParameter> _parameters = [];
     private int _aliases;
 
-    public static CompiledSearch Compile(SearchQuery query, SqliteCursor? cursor)
+    /// <summary>
+    /// Compiles a search. Unsorted type searches walk the index of their most selective condition in key order and
+    /// stop at the page size (see <see cref="Walk"/>); sorted and system searches order matching resources by the
+    /// sort keys and the rowid. <paramref name="cursorText"/> is the opaque keyset cursor of the page, if any.
+    /// </summary>
+    /// <param name="connection">Where to count a candidate driver's rows when the choice depends on the data.</param>
+    public static CompiledSearch Compile(SearchQuery query, string? cursorText, SqliteConnection? connection = null)
     {
         var c = new SqliteSearchCompiler();
+        IReadOnlyList<SearchExpression> operands = query.Filter switch { null => [], AllOf all => all.Operands, var f => [f] };
+        var cursor = cursorText is null ? null : SqliteCursor.Decode(cursorText);
+        var walks = query.Sort.Count == 0 && query.ResourceType is not null ? Walks(operands) : [];
+        var walk = cursor is null ? ChooseWalk(walks, connection)
+            : cursor.Driver < 0 ? null
+            : walks.FirstOrDefault(w => w.Driver == operands.ElementAtOrDefault(cursor.Driver)) ?? throw new InvalidCursorException("The _cursor does not belong to this search");
+        var keyCount = walk is null ? query.Sort.Count + 1 : walk.Keys.Length + 1;
+        if (cursor is not null && cursor.Values.Length != keyCount) throw new InvalidCursorException("The _cursor does not belong to this search");
         var where = query.ResourceType is null ? "r.deleted = 0" : $"r.type = {c.Param(query.ResourceType)} AND r.deleted = 0";
-        if (query.Filter is not null) where += " AND " + c.Predicate(query.Filter, "r");
-        var count = $"SELECT COUNT(*) FROM resource r WHERE {where}";
-        var keys = c.SortKeys(query.Sort);
-        var paged = where;
-        if (cursor is not null) paged += " AND " + c.Beyond(keys, cursor.Values, 0, cursor.Before);
+        var count = $"SELECT COUNT(*) FROM resource r WHERE {where}" + (query.Filter is null ? "" : " AND " + c.Predicate(query.Filter, "r"));
+        var select = walk is null ? c.Sorted(query, where, cursor) : c.Walked(query, walk, operands, where, cursor);
+        return new CompiledSearch(select, count, c._parameters, keyCount, cursor?.Before == true, walk is null ? -1 : IndexOf(operands, walk.Driver));
+    }
+
+    /// <summary>Matches ordered by the sort keys, then the rowid; the filter drives through <see cref="Conjunction"/>.</summary>
+    private string Sorted(SearchQuery query, string where, SqliteCursor? cursor)
+    {
+        if (query.Filter is not null) where += " AND " + Predicate(query.Filter, "r");
+        var keys = SortKeys(query.Sort);
+        if (cursor is not null) where += " AND " + Beyond(keys, cursor.Values, 0, cursor.Before);
         var backwards = cursor?.Before == true;
         var order = string.Join(", ", keys.Select(k =>
         {
@@ -40,12 +63,115 @@ internal sealed class SqliteSearchCompiler
                 : $"{k.Expr} IS NULL {(backwards ? "DESC" : "ASC")}, {k.Expr} {(desc ? "DESC" : "ASC")}";
         }));
         var keyColumns = string.Concat(keys.Select((k, i) => $", {k.Expr} AS k{i}"));
-        var select = $"""
+        return $"""
             SELECT {Columns}{keyColumns} FROM resource r JOIN version v ON v.rid = r.rid AND v.version = r.version
-            WHERE {paged} ORDER BY {order} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
+            WHERE {where} ORDER BY {order} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
             """;
-        return new CompiledSearch(select, count, c._parameters, keys.Count);
     }
+
+    /// <summary>
+    /// How an unsorted search reads its driver: the index rows of one condition, in the order of the index key that
+    /// follows the condition's fixed prefix (<see cref="Keys"/>, then the rowid), ascending or descending. Walking an
+    /// index in order lets SQLite stop at the page size instead of collecting every match of the driver and sorting
+    /// them, which is what made searches with large match sets slow (Task?owner=… with thousands of Tasks).
+    /// The walk order is the result order; keyset cursors hold the walk keys.
+    /// </summary>
+    private sealed record Walk(SearchExpression Driver, string Table, string[] Keys, bool Descending, int Rank);
+
+    /// <summary>Rows of a code beyond which a closed date window is the better driver (it walks fewer rows per page).</summary>
+    private const int CommonCodeRows = 1000;
+
+    private static int IndexOf(IReadOnlyList<SearchExpression> operands, SearchExpression driver)
+    {
+        for (var i = 0; i < operands.Count; i++) if (ReferenceEquals(operands[i], driver)) return i;
+        return -1;
+    }
+
+    /// <summary>The conditions that could drive a walk, most selective-looking first.</summary>
+    private static List<Walk> Walks(IReadOnlyList<SearchExpression> operands)
+    {
+        var dates = operands.OfType<DateCondition>().ToList();
+        return operands.Select(o => WalkFor(o, dates)).OfType<Walk>().OrderBy(w => w.Rank).ToList();
+    }
+
+    private static Walk? ChooseWalk(List<Walk> walks, SqliteConnection? connection)
+    {
+        if (walks.Count == 0) return null;
+        // A page costs about (page size / share of driver rows that match the rest). A code that many resources carry
+        // (one LOINC code on a quarter of all Observations) matches a month's window rarely, while most rows of the
+        // window carry the code often enough: a bounded count of the code's rows decides between the two.
+        var window = walks.FirstOrDefault(w => w.Rank == WindowRank);
+        if (window is not null && walks[0].Driver is TokenCondition && connection is not null && RowsUpTo(connection, walks[0], CommonCodeRows) >= CommonCodeRows)
+            return window;
+        return walks[0];
+    }
+
+    private static long RowsUpTo(SqliteConnection connection, Walk walk, int limit)
+    {
+        var c = new SqliteSearchCompiler();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM {walk.Table} WHERE {c.Seek(walk.Driver)} LIMIT {limit})";
+        cmd.Parameters.AddRange(c._parameters);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private const int WindowRank = 4;
+
+    private static bool IsIdentifier(string param) => param.EndsWith(".identifier", StringComparison.Ordinal) || param.EndsWith(":of-type", StringComparison.Ordinal);
+
+    private static Walk? WalkFor(SearchExpression e, IReadOnlyList<DateCondition> dates) => e switch
+    {
+        ReferenceCondition { Url: null, TargetId: not null, TargetType: not null } => new(e, "idx_reference", ["url"], false, 0),
+        ReferenceCondition { Url: null, TargetId: not null } => new(e, "idx_reference", ["target_type", "url"], false, 0),
+        TokenCondition { Code: not null, System: not null } t => new(e, "idx_token", ["text"], false, IsIdentifier(t.Param) ? 0 : 1),
+        TokenCondition { Code: not null } t => new(e, "idx_token", ["system", "text"], false, IsIdentifier(t.Param) ? 0 : 3),
+        UriCondition { Match: UriMatch.Exact } => new(e, "idx_uri", [], false, 1),
+        StringCondition { Match: StringMatch.Exact } => new(e, "idx_string", [], false, 2),
+        StringCondition { Match: StringMatch.StartsWith } => new(e, "idx_string", ["norm", "exact"], false, 5),
+        // Dates walk (start, end): from a lower bound upwards, or from an upper bound (or the latest) downwards, where
+        // matches of an open-ended range are densest. A window closed by another condition on the same parameter
+        // (date=ge…&date=lt…) is selective: it ranks after tokens, but <see cref="ChooseWalk"/> prefers it to a common code.
+        DateCondition { Comparator: Comparator.Sa or Comparator.Eq } d => new(e, "idx_date", ["start", "end"], false, Closed(d, dates) ? WindowRank : 6),
+        DateCondition { Comparator: not Comparator.Ne } d => new(e, "idx_date", ["start", "end"], true, Closed(d, dates) ? WindowRank : 7),
+        _ => null,
+    };
+
+    /// <summary>Whether the date conditions on <paramref name="d"/>'s parameter bound it from below and from above.</summary>
+    private static bool Closed(DateCondition d, IReadOnlyList<DateCondition> dates)
+    {
+        var same = dates.Where(x => x.Param == d.Param).Select(x => x.Comparator).ToList();
+        return same.Contains(Comparator.Eq) || same.Contains(Comparator.Ap)
+            || (same.Any(c => c is Comparator.Ge or Comparator.Gt or Comparator.Sa) && same.Any(c => c is Comparator.Le or Comparator.Lt or Comparator.Eb));
+    }
+
+    private string Walked(SearchQuery query, Walk walk, IReadOnlyList<SearchExpression> operands, string where, SqliteCursor? cursor)
+    {
+        var seek = Seek(walk.Driver);
+        var sql = new StringBuilder($"{seek} AND {where}");
+        foreach (var o in operands.Where(o => o != walk.Driver))
+            sql.Append(" AND ").Append(IsValueCondition(o) ? $"EXISTS (SELECT 1 FROM {Table(o)} WHERE {Row(o)} AND rid = r.rid)" : Predicate(o, "r"));
+        // A resource with several driver rows (two names starting "Sm") is returned at the first of them only.
+        if (walk.Keys.Length > 0)
+            sql.Append($" AND NOT EXISTS (SELECT 1 FROM {walk.Table} WHERE rid = d.rid AND {Seek(walk.Driver)} AND ({string.Join(", ", walk.Keys)}) {(walk.Descending ? ">" : "<")} ({string.Join(", ", walk.Keys.Select(k => "d." + k))}))");
+        var columns = walk.Keys.Select(k => "d." + k).Append("d.rid").ToList();
+        var backwards = cursor?.Before == true;
+        if (cursor is not null)
+            sql.Append($" AND ({string.Join(", ", columns)}) {(walk.Descending != backwards ? "<" : ">")} ({string.Join(", ", cursor.Values.Select(Param))})");
+        var direction = walk.Descending != backwards ? "DESC" : "ASC";
+        return $"""
+            SELECT {Columns}{string.Concat(columns.Select((k, i) => $", {k} AS k{i}"))}
+            FROM {walk.Table} d JOIN resource r ON r.rid = d.rid JOIN version v ON v.rid = r.rid AND v.version = r.version
+            WHERE {sql} ORDER BY {string.Join(", ", columns.Select(k => $"{k} {direction}"))} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
+            """;
+    }
+
+    /// <summary>The driver's row condition, with the bounds its range implies on start so SQLite can seek (start ≤ end).</summary>
+    private string Seek(SearchExpression driver) => driver switch
+    {
+        DateCondition { Comparator: Comparator.Eq or Comparator.Le } d => $"{Row(d)} AND start <= {Param(d.End)}",
+        DateCondition { Comparator: Comparator.Eb } d => $"{Row(d)} AND start < {Param(d.Start)}",
+        _ => Row(driver),
+    };
 
     /// <summary>
     /// Rows strictly after (or before) the cursor row in the order of <paramref name="keys"/>, where each key sorts
