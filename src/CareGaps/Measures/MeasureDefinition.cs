@@ -16,9 +16,9 @@ public sealed class MeasureDefinition
         ["initial-population", "denominator", "denominator-exclusion", "denominator-exception", "numerator", "numerator-exclusion"];
 
     public Measure Measure { get; }
-    public string Id => Measure.Id;
-    public string Url => Measure.Url;
-    public string Title => Measure.Title ?? Measure.Name ?? Measure.Id;
+    public string Id => Measure.Id ?? "";
+    public string Url => Measure.Url ?? "";
+    public string Title => Measure.Title ?? Measure.Name ?? Id;
     /// <summary>Inverse measure (e.g. CMS122 poor control): being in the numerator is the gap.</summary>
     public bool Inverse { get; }
     public string GroupId { get; }

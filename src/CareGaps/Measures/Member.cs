@@ -16,5 +16,5 @@ public sealed class Member
         Evidence = record.Select(Measures.Evidence.Of).OfType<Evidence>().ToList();
     }
 
-    public string Id => Patient.Id;
+    public string Id => Patient.Id ?? "";
 }

@@ -53,6 +53,21 @@ public sealed class CareGapsOperationTests : IClassFixture<FhirServer>
     }
 
     [Fact]
+    public async Task Evidence_sent_as_indented_json_counts_like_any_other()
+    {
+        var p = Unique("p");
+        await _http.PutAsync(Patient(p, "1965-04-12"), OfficeVisit(Unique("e"), p, "2024-03-05"));
+        var id = Unique("o");
+        var pretty = System.Text.Json.Nodes.JsonNode.Parse(Wire.ToJson(Mammogram(id, p, "2024-06-01")))!
+            .ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        Assert.Contains("\n", pretty);
+        var put = await _http.FhirAsync(HttpMethod.Put, $"Observation/{id}", pretty, Wire.FhirJson);
+        Assert.Equal(HttpStatusCode.Created, put.Status);
+        var gaps = Gaps(await _http.CareGapsAsync($"{Period2024}&subject=Patient/{p}&measureId=breast-cancer-screening&status=closed-gap"));
+        Assert.Equal("closed-gap", gaps[(p, "Breast Cancer Screening")]);
+    }
+
+    [Fact]
     public async Task Only_the_requested_statuses_are_reported_and_members_without_any_get_no_document()
     {
         var p = Unique("p");
