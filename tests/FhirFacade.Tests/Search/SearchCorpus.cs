@@ -43,6 +43,8 @@ public sealed class SearchCorpus : IAsyncLifetime
         {
             ["Search:MaxCount"] = MaxCount.ToString(CultureInfo.InvariantCulture),
             ["Search:DefaultCount"] = "20",
+            // No published guide (profiles/ holds Measures, ValueSets…): only the corpus is in the store, so counts are exact.
+            ["Search:ProfilesPath"] = Path.Combine(Path.GetTempPath(), "fhircare-tests", "no-profiles"),
         });
         var documents = SpecExamples().Concat(SyntheaEntries()).ToList();
         var http = Server.Http();
