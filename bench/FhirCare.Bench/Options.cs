@@ -14,6 +14,8 @@ sealed class Options
           --server-dll PATH    server to start (default src/FhirFacade/bin/Release/net10.0/FhirCare.FhirFacade.dll)
           --url URL            use a running server instead of starting one
           --seed-count N       Patients created before read/update (default 2000)
+          --cosmos             run the started server on the Cosmos DB store, against the npm emulator the bench
+                               starts from tests/cosmos-emulator (run `npm ci` there once); regressions only
         load and search:
           --resources N        synthetic resources to load (default 20000)
           --members N          members among them (default resources / 20)
@@ -44,6 +46,7 @@ sealed class Options
     public int LoadClients { get; private set; } = 32;
     public string[] Searches { get; private set; } = SearchQueries.Names;
     public bool Loaded { get; private set; }
+    public bool Cosmos { get; private set; }
     /// <summary>care-gaps: the measurement period as query parameters.</summary>
     public string Period { get; private set; } = "periodStart=2024-01-01&periodEnd=2024-12-31";
 
@@ -62,6 +65,11 @@ sealed class Options
             if (arg is "-h" or "--help")
             {
                 options.ShowHelp = true;
+                continue;
+            }
+            if (arg == "--cosmos")
+            {
+                options.Cosmos = true;
                 continue;
             }
             if (arg == "--loaded")

@@ -21,7 +21,8 @@ if (options.ShowHelp)
 
 ServerProcess? server = null;
 MemorySampler? memory = null;
-Console.CancelKeyPress += (_, _) => server?.Dispose();
+CosmosEmulatorProcess? cosmos = null;
+Console.CancelKeyPress += (_, _) => { server?.Dispose(); cosmos?.Dispose(); };
 try
 {
     Uri baseUri;
@@ -42,10 +43,12 @@ try
             return 2;
         }
         Console.WriteLine($"Starting {dll} ...");
-        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir);
+        if (options.Cosmos) cosmos = await CosmosEmulatorProcess.StartAsync();
+        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir, [.. cosmos?.ServerArguments() ?? []]);
         memory = new MemorySampler(server.ProcessId);
         baseUri = server.BaseUri;
-        var storage = options.DataDir is null ? "SQLite in a temp dir" : $"SQLite at `{options.DataDir}/bench.db`, kept";
+        var storage = options.Cosmos ? "Cosmos DB store on the npm emulator (tests/cosmos-emulator)"
+            : options.DataDir is null ? "SQLite in a temp dir" : $"SQLite at `{options.DataDir}/bench.db`, kept";
         serverDescription = $"`{Path.GetFileName(dll)}` started by the bench on {baseUri} (Production, {storage})";
     }
 
@@ -124,6 +127,7 @@ finally
 {
     memory?.Dispose();
     server?.Dispose();
+    cosmos?.Dispose();
 }
 
 static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

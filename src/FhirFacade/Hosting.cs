@@ -4,6 +4,7 @@ using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Storage;
+using FhirCare.FhirFacade.Storage.Cosmos;
 using FhirCare.FhirFacade.Storage.Sqlite;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -33,15 +34,24 @@ public static class Hosting
             case "Sqlite":
                 services.Configure<SqliteOptions>(config.GetSection("Storage:Sqlite"));
                 services.AddSingleton<SqliteFhirStore>();
+                services.AddSingleton<Func<IServiceProvider, IFhirStore>>(sp => sp.GetRequiredService<SqliteFhirStore>());
+                break;
+            case "Cosmos":
+                services.Configure<CosmosOptions>(config.GetSection("Storage:Cosmos"));
+                services.AddSingleton<CosmosRequestCharges>();
+                services.AddSingleton<CosmosFhirStore>();
+                services.AddSingleton<Func<IServiceProvider, IFhirStore>>(sp => sp.GetRequiredService<CosmosFhirStore>());
+                // Several servers share one account, so a resource cache in one would serve versions another replaced.
+                if (config["Storage:Cache:MaxBytes"] is null) services.PostConfigure<ResourceCacheOptions>(c => c.MaxBytes = 0);
                 break;
             default:
-                throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite");
+                throw new InvalidOperationException($"Storage:Provider '{provider}' is not supported; use Sqlite or Cosmos");
         }
 
         services.Configure<ResourceCacheOptions>(config.GetSection("Storage:Cache"));
         services.AddSingleton<IFhirStore>(sp =>
         {
-            IFhirStore backend = sp.GetRequiredService<SqliteFhirStore>();
+            var backend = sp.GetRequiredService<Func<IServiceProvider, IFhirStore>>()(sp);
             var cache = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ResourceCacheOptions>>().Value;
             return cache.MaxBytes > 0 ? new CachedFhirStore(backend, cache.MaxBytes) : backend;
         });

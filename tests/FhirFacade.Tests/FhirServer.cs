@@ -37,6 +37,9 @@ public sealed class FhirServer : IDisposable
 
     public HttpClient Http() => _factory.CreateClient();
 
+    /// <summary>The server's services (the store, for store-level tests of what no interaction reaches yet).</summary>
+    public IServiceProvider Services => _factory.Services;
+
     public FhirClient Client(ResourceFormat format = ResourceFormat.Json) =>
         new(BaseAddress.ToString(), _factory.CreateClient(), new FhirClientSettings
         {

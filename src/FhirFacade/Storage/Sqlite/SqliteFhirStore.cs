@@ -174,41 +174,25 @@ public sealed class SqliteFhirStore : IFhirStore, IAsyncDisposable
         finally { Return(reader); }
     }
 
-    /// <summary>Most resources an _include/_revinclude may add to one page, and how deep :iterate goes.</summary>
-    private const int MaxIncluded = 1000, MaxIterations = 4;
-
+    /// <summary>What one _include/_revinclude spec reaches from the given resources (see <see cref="IncludeResolution"/>).</summary>
     private static List<StoredResource> Include(SqliteConnection connection, IReadOnlyList<IncludeSpec> specs, List<StoredResource> matches)
     {
-        var seen = matches.Select(m => (m.Type, m.Id)).ToHashSet();
-        var included = new List<StoredResource>();
-        IReadOnlyList<StoredResource> frontier = matches;
-        for (int round = 0; round <= MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
+        var pending = IncludeResolution.ResolveAsync(specs, matches, (spec, type, ids) =>
         {
-            var added = new List<StoredResource>();
-            foreach (var spec in specs.Where(s => round == 0 || s.Iterate))
-            {
-                foreach (var group in frontier.GroupBy(r => r.Type))
-                {
-                    var ids = group.Select(r => r.Id).ToList();
-                    var sql = spec.Reverse
-                        ? SqliteSearchCompiler.RevInclude(spec, group.Key, ids)
-                        : spec.SourceType == group.Key ? SqliteSearchCompiler.Include(spec, ids) : null;
-                    if (sql is null) continue;
-                    using var cmd = connection.CreateCommand();
-                    cmd.CommandText = sql.Select + $" LIMIT {MaxIncluded}";
-                    cmd.Parameters.AddRange(sql.Parameters);
-                    using var r = cmd.ExecuteReader();
-                    while (r.Read() && included.Count + added.Count < MaxIncluded)
-                    {
-                        var resource = Materialize(r);
-                        if (seen.Add((resource.Type, resource.Id))) added.Add(resource);
-                    }
-                }
-            }
-            included.AddRange(added);
-            frontier = added;
-        }
-        return included;
+            var sql = spec.Reverse
+                ? SqliteSearchCompiler.RevInclude(spec, type, ids)
+                : spec.SourceType == type ? SqliteSearchCompiler.Include(spec, ids) : null;
+            if (sql is null) return ValueTask.FromResult<IReadOnlyList<StoredResource>?>(null);
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = sql.Select + $" LIMIT {IncludeResolution.MaxIncluded}";
+            cmd.Parameters.AddRange(sql.Parameters);
+            var reached = new List<StoredResource>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) reached.Add(Materialize(r));
+            return ValueTask.FromResult<IReadOnlyList<StoredResource>?>(reached);
+        });
+        // Every step above completes synchronously, so the task is already done.
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
     public Task<IReadOnlyList<StoredResource>> ScanAsync(string type, string? afterId, int count, CancellationToken ct)

@@ -11,7 +11,7 @@ namespace FhirCare.FhirFacade.Storage.Sqlite;
 /// </summary>
 internal sealed record CompiledSearch(string Select, string Count, IReadOnlyList<SqliteParameter> Parameters, int KeyCount = 0, bool Backwards = false, int Driver = -1)
 {
-    public string Cursor(bool before, object?[] keys) => new SqliteCursor(before, keys, Driver).Encode();
+    public string Cursor(bool before, object?[] keys) => new PageCursor(before, keys, Driver).Encode();
 }
 
 /// <summary>
@@ -34,7 +34,7 @@ internal sealed class SqliteSearchCompiler
     {
         var c = new SqliteSearchCompiler();
         IReadOnlyList<SearchExpression> operands = query.Filter switch { null => [], AllOf all => all.Operands, var f => [f] };
-        var cursor = cursorText is null ? null : SqliteCursor.Decode(cursorText);
+        var cursor = cursorText is null ? null : PageCursor.Decode(cursorText);
         var walks = query.Sort.Count == 0 && query.ResourceType is not null ? Walks(operands) : [];
         var walk = cursor is null ? ChooseWalk(walks, connection)
             : cursor.Driver < 0 ? null
@@ -48,7 +48,7 @@ internal sealed class SqliteSearchCompiler
     }
 
     /// <summary>Matches ordered by the sort keys, then the rowid; the filter drives through <see cref="Conjunction"/>.</summary>
-    private string Sorted(SearchQuery query, string where, SqliteCursor? cursor)
+    private string Sorted(SearchQuery query, string where, PageCursor? cursor)
     {
         if (query.Filter is not null) where += " AND " + Predicate(query.Filter, "r");
         var keys = SortKeys(query.Sort);
@@ -144,7 +144,7 @@ internal sealed class SqliteSearchCompiler
             || (same.Any(c => c is Comparator.Ge or Comparator.Gt or Comparator.Sa) && same.Any(c => c is Comparator.Le or Comparator.Lt or Comparator.Eb));
     }
 
-    private string Walked(SearchQuery query, Walk walk, IReadOnlyList<SearchExpression> operands, string where, SqliteCursor? cursor)
+    private string Walked(SearchQuery query, Walk walk, IReadOnlyList<SearchExpression> operands, string where, PageCursor? cursor)
     {
         var seek = Seek(walk.Driver);
         var sql = new StringBuilder($"{seek} AND {where}");

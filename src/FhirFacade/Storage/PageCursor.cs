@@ -1,15 +1,16 @@
 using System.Buffers.Text;
 using System.Text.Json;
 
-namespace FhirCare.FhirFacade.Storage.Sqlite;
+namespace FhirCare.FhirFacade.Storage;
 
 /// <summary>
-/// A keyset paging position: the sort-key values (and rowid) of the row a page ends or starts at, and whether the
-/// page wanted lies after or before it, and which condition's index the search walks (<see cref="Driver"/>, -1 for
-/// none), so every page of a search is read the same way even if the data would now suggest another driver.
+/// A keyset paging position, shared by the stores: the key values of the row a page ends or starts at (SQLite: the
+/// sort keys and rowid; Cosmos DB: the sort key and document id), whether the page wanted lies after or before it,
+/// and which condition's index the search walks (<see cref="Driver"/>, -1 for none; SQLite only), so every page of a
+/// search is read the same way even if the data would now suggest another driver.
 /// Encoded as base64url JSON; opaque to everything above the store.
 /// </summary>
-internal sealed record SqliteCursor(bool Before, object?[] Values, int Driver)
+internal sealed record PageCursor(bool Before, object?[] Values, int Driver)
 {
     public string Encode()
     {
@@ -17,7 +18,7 @@ internal sealed record SqliteCursor(bool Before, object?[] Values, int Driver)
         return Base64Url.EncodeToString(json);
     }
 
-    public static SqliteCursor Decode(string text)
+    public static PageCursor Decode(string text)
     {
         try
         {
@@ -32,7 +33,7 @@ internal sealed record SqliteCursor(bool Before, object?[] Values, int Driver)
                 JsonValueKind.Number => v.GetDouble(),
                 _ => throw new InvalidCursorException("The _cursor is malformed"),
             }).ToArray();
-            return new SqliteCursor(root.GetProperty("b").GetBoolean(), values, root.GetProperty("d").GetInt32());
+            return new PageCursor(root.GetProperty("b").GetBoolean(), values, root.GetProperty("d").GetInt32());
         }
         catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
