@@ -31,7 +31,9 @@ public sealed class GuidePublisher(ProfilesFolder folder, IFhirStore store, Vers
             writes.Add(versions.NextVersion(resource, resource.Id, currentVersion, "PUT", created: current is null or { Deleted: true }).Write);
             logger.LogInformation("Publishing {Type}/{Id} from {File}", resource.TypeName, resource.Id, file);
         }
-        if (writes.Count > 0) await store.CommitAsync(writes, ct);
+        // One commit per artefact: a store may keep each resource in its own partition (Cosmos DB commits atomically
+        // only within one), and an artefact does not depend on the others being written with it.
+        foreach (var write in writes) await store.CommitAsync([write], ct);
         logger.LogInformation("Implementation guide: {Count} artefacts, {Changed} new or changed", artefacts.Count, writes.Count);
     }
 
