@@ -191,13 +191,13 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, SearchOp
         {
             return p.Type switch
             {
-                SearchParamType.String => StringParameter.Parse(p.IndexKey, modifier, value),
+                SearchParamType.String => StringParameter.Parse(p.IndexKey, modifier, TokenParameter.Unescape(value)),
                 SearchParamType.Token => TokenParameter.Parse(p.IndexKey, modifier, value),
-                SearchParamType.Reference => ReferenceParameter.Parse(p.IndexKey, modifier, value),
+                SearchParamType.Reference => ReferenceParameter.Parse(p.IndexKey, modifier, TokenParameter.Unescape(value)),
                 SearchParamType.Date => DateParameter.Parse(p.IndexKey, modifier, value),
                 SearchParamType.Number => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: false),
                 SearchParamType.Quantity => NumberParameter.Parse(p.IndexKey, modifier, value, quantity: true),
-                SearchParamType.Uri => UriParameter.Parse(p.IndexKey, modifier, value),
+                SearchParamType.Uri => UriParameter.Parse(p.IndexKey, modifier, TokenParameter.Unescape(value)),
                 SearchParamType.Composite => CompositeParameter.Parse(p, modifier, value),
                 _ => throw new SearchParseException($"Search parameter type {p.Type} is not supported", name),
             };

@@ -10,6 +10,8 @@ namespace FhirCare.FhirFacade.Search.Parameters;
 /// </summary>
 public static class NumberParameter
 {
+    public const string CurrencySystem = "urn:iso:std:iso:4217";
+
     public static void Extract(string param, Base value, List<IndexValue> into)
     {
         switch (value)
@@ -18,6 +20,10 @@ public static class NumberParameter
                 // value||unit matches the coded unit or the human one (search.html#quantity): a row for each.
                 into.Add(new NumberIndexValue(param, v, v, v, q.System, q.Code ?? q.Unit));
                 if (q.Code is not null && q.Unit is not null && q.Unit != q.Code) into.Add(new NumberIndexValue(param, v, v, v, null, q.Unit));
+                break;
+            case Money m when m.Value is { } amount:
+                // Money searches as a quantity whose unit is the ISO 4217 currency (search.html#quantity).
+                into.Add(new NumberIndexValue(param, amount, amount, amount, m.CurrencyElement is null ? null : CurrencySystem, m.CurrencyElement?.ObjectValue as string));
                 break;
             case Hl7.Fhir.Model.Range r:
                 var low = r.Low?.Value ?? decimal.MinValue;

@@ -21,7 +21,12 @@ public static class ReferenceParameter
                 into.Add(new ReferenceIndexValue(param, type, id, type is null ? reference : null));
                 break;
             case PrimitiveType { JsonValue: string canonical } when canonical.Length > 0:
-                into.Add(new ReferenceIndexValue(param, null, null, canonical));
+                // A relative canonical ("PlanDefinition/KDN5[|version]") names a resource here: index it as Type/id.
+                var bar = canonical.IndexOf('|');
+                var (canonicalType, canonicalId) = canonical.Contains("://") ? (null, null) : Split(bar < 0 ? canonical : canonical[..bar]);
+                into.Add(canonicalType is null
+                    ? new ReferenceIndexValue(param, null, null, canonical)
+                    : new ReferenceIndexValue(param, canonicalType, canonicalId, null));
                 break;
         }
     }
