@@ -7,7 +7,7 @@ sealed class Options
     public const string Usage =
         """
         Usage: dotnet run -c Release --project bench/FhirCare.Bench -- [options]
-          --scenario all|health|create|read|update|load|search|index-cost|ingest|everything|export|validate   (default all; validate runs in-process)
+          --scenario all|health|create|read|update|load|search|index-cost|ingest|everything|export|validate|care-gaps   (default all; validate runs in-process)
           --clients N          concurrent closed-loop clients (default 16 for search, 32 otherwise)
           --duration SECONDS   measured time per scenario (default 20)
           --warmup SECONDS     unmeasured time before each scenario (default 5)
@@ -23,6 +23,7 @@ sealed class Options
           --data-dir DIR       keep the database in DIR/bench.db; search reuses a data set loaded there earlier
           --load-clients N     concurrent clients while loading (default 32)
           --searches LIST      comma-separated subset of token,string,date,reference,chained,include,sort-page
+          --period START..END  care-gaps: the measurement period (default 2024-01-01..2024-12-31)
           --loaded             with --url: the server already holds the data set of --resources/--members/--seed
         exchange (ingest, everything, export):
           --bundles DIR        ingest: a folder of Synthea Bundles (0-*.json batches first, then patient transactions),
@@ -31,7 +32,7 @@ sealed class Options
           data in --data-dir (or --url), with the server's memory sampled
         """;
 
-    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "ingest", "everything", "export", "validate"];
+    static readonly string[] Scenarios = ["all", "health", "create", "read", "update", "load", "search", "index-cost", "ingest", "everything", "export", "validate", "care-gaps"];
 
     int? _clients;
 
@@ -52,6 +53,8 @@ sealed class Options
     public bool Loaded { get; private set; }
     public string? Bundles { get; private set; }
     public bool Cosmos { get; private set; }
+    /// <summary>care-gaps: the measurement period as query parameters.</summary>
+    public string Period { get; private set; } = "periodStart=2024-01-01&periodEnd=2024-12-31";
 
     int? _members;
 
@@ -125,6 +128,12 @@ sealed class Options
                     break;
                 case "--load-clients":
                     options.LoadClients = PositiveInt(arg, value);
+                    break;
+                case "--period":
+                    var dates = value.Split("..");
+                    options.Period = dates.Length == 2 && DateOnly.TryParse(dates[0], out _) && DateOnly.TryParse(dates[1], out _)
+                        ? $"periodStart={dates[0]}&periodEnd={dates[1]}"
+                        : throw new ArgumentException($"--period must be START..END (dates), got '{value}'.");
                     break;
                 case "--searches":
                     options.Searches = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -59,7 +59,7 @@ try
 
     if (options.Scenario is "ingest" or "everything" or "export")
         return await ExchangeBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
-    if (options.Scenario is "load" or "search" or "index-cost")
+    if (options.Scenario is "load" or "search" or "index-cost" or "care-gaps")
         return await SearchBench.RunAsync(options, new BenchTarget(baseUri, serverDescription, server, memory));
 
     using var http = LoadRunner.CreateClient(options.Clients);

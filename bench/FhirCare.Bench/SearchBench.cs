@@ -14,6 +14,7 @@ static class SearchBench
     {
         "load" => await LoadAsync(options, target, alreadyLoadedIsError: true) is null ? 2 : 0,
         "search" => await SearchAsync(options, target),
+        "care-gaps" => await CareGapsBench.RunAsync(options, target, await LoadAsync(options, target, alreadyLoadedIsError: false)),
         _ => await IndexCostAsync(options, target),
     };
 

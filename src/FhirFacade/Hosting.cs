@@ -1,5 +1,6 @@
 using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
+using FhirCare.FhirFacade.Measures;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Transactions;
@@ -84,6 +85,10 @@ public static class Hosting
         services.AddSingleton<ExportRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ExportRunner>());
         services.AddValidation(config);
+        services.AddSingleton<MeasureLoader>();
+        services.AddSingleton<MemberRecords>();
+        services.AddSingleton<MemberEvaluation>();
+        services.AddSingleton<MeasureOperations>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Measures;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Operations;
 using Hl7.Fhir.Model;
@@ -31,6 +32,14 @@ public static class FhirRoutes
         fhir.MapGet("/$export-file/{id}/{file}", BulkExport.FileAsync).WithSummary("A Bulk Data export file (application/fhir+ndjson)");
         fhir.MapGet("/Patient/$everything", PatientEverything.TypeAsync).WithSummary("Every patient's record, streamed")
             .WithMetadata(new FhirOperation("everything", PatientEverything.Definition, "Patient"));
+
+        // Operations (operations.html); literal segments take precedence over the {type}/{id} routes below.
+        fhir.MapGet("/Measure/$care-gaps", CareGapsOperation.TypeAsync).WithSummary("Da Vinci DEQM gaps in care").WithMetadata(new FhirOperation(CareGapsOperation.Name, CareGapsOperation.Definition, "Measure"));
+        fhir.MapPost("/Measure/$care-gaps", CareGapsOperation.TypeAsync).WithSummary("Da Vinci DEQM gaps in care (Parameters body)");
+        fhir.MapGet("/Measure/{id}/$care-gaps", CareGapsOperation.InstanceAsync).WithSummary("Gaps in care for one Measure").WithMetadata(new FhirOperation(CareGapsOperation.Name, CareGapsOperation.Definition, "Measure"));
+        fhir.MapPost("/Measure/{id}/$care-gaps", CareGapsOperation.InstanceAsync).WithSummary("Gaps in care for one Measure (Parameters body)");
+        fhir.MapGet("/Measure/{id}/$evaluate-measure", EvaluateMeasureOperation.HandleAsync).WithSummary("Evaluate a Measure").WithMetadata(new FhirOperation(EvaluateMeasureOperation.Name, EvaluateMeasureOperation.Definition, "Measure"));
+        fhir.MapPost("/Measure/{id}/$evaluate-measure", EvaluateMeasureOperation.HandleAsync).WithSummary("Evaluate a Measure (Parameters body)");
 
         fhir.MapGet("/{type}", SearchInteraction.TypeAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
         fhir.MapPost("/{type}/_search", SearchInteraction.TypeAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();

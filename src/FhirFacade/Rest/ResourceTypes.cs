@@ -22,6 +22,8 @@ public static partial class ResourceTypes
             ? id
             : throw FhirException.BadRequest($"'{id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)", "id");
 
+    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+
     [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
     private static partial Regex IdPattern();
 }

@@ -89,7 +89,8 @@ public sealed class PatientEverythingTests(SyntheaLoad load) : IClassFixture<Syn
     [Fact]
     public async Task The_capability_statement_lists_transaction_batch_and_the_operations()
     {
-        var statement = (await load.Server.Http().FhirGetAsync("metadata")).As<Hl7.Fhir.Model.CapabilityStatement>();
+        using var server = new FhirServer(); // with the published guide, which holds our OperationDefinitions
+        var statement = (await server.Http().FhirGetAsync("metadata")).As<Hl7.Fhir.Model.CapabilityStatement>();
         var rest = statement.Rest[0];
         Assert.Contains(rest.Interaction, i => i.Code == Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction.Transaction);
         Assert.Contains(rest.Interaction, i => i.Code == Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction.Batch);
@@ -101,7 +102,7 @@ public sealed class PatientEverythingTests(SyntheaLoad load) : IClassFixture<Syn
         // Each definition of ours is published by the server itself, and names the standard one it is based on.
         foreach (var url in rest.Operation.Concat(patient.Operation).Select(o => o.Definition).Where(u => u.StartsWith("https://fhircare.org/", StringComparison.Ordinal)).Distinct())
         {
-            var found = (await load.Server.Http().FhirGetAsync($"OperationDefinition?url={Uri.EscapeDataString(url)}")).As<Hl7.Fhir.Model.Bundle>();
+            var found = (await server.Http().FhirGetAsync($"OperationDefinition?url={Uri.EscapeDataString(url)}")).As<Hl7.Fhir.Model.Bundle>();
             var definition = Assert.IsType<Hl7.Fhir.Model.OperationDefinition>(Assert.Single(found.Entry).Resource);
             Assert.StartsWith("http://hl7.org/fhir/", definition.Base);
         }

@@ -46,6 +46,8 @@ public sealed class SearchCorpus : IAsyncLifetime
             // The corpus is stored verbatim, including Observation-clinical-gender.json, which the spec publishes
             // although it is invalid (see Validation/SpecCorpusValidationTests): searching, not validation, is tested here.
             ["Validation:Mode"] = "off",
+            // No published guide (profiles/ holds Measures, ValueSets…): only the corpus is in the store, so counts are exact.
+            ["Search:ProfilesPath"] = Path.Combine(Path.GetTempPath(), "fhircare-tests", "no-profiles"),
         });
         var documents = SpecExamples().Concat(SyntheaEntries()).ToList();
         var http = Server.Http();
@@ -63,7 +65,7 @@ public sealed class SearchCorpus : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private sealed record Document(string Type, string Id, string Json);
+    internal sealed record Document(string Type, string Id, string Json);
 
     private static IEnumerable<Document> SpecExamples() =>
         Directory.EnumerateFiles(Path.Combine(Fixtures, "spec-examples"), "*.json")
@@ -74,9 +76,9 @@ public sealed class SearchCorpus : IAsyncLifetime
     /// The entries of the Synthea transaction Bundle, with every "urn:uuid:X" reference to another entry rewritten to
     /// "[type]/X". Conditional references (Practitioner?identifier=...) name resources outside the fixture and stay as they are.
     /// </summary>
-    private static IEnumerable<Document> SyntheaEntries()
+    internal static IEnumerable<Document> SyntheaEntries(string patient = SyntheaPatient)
     {
-        var bundle = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures, "synthea", $"{SyntheaPatient}.json")))!;
+        var bundle = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures, "synthea", $"{patient}.json")))!;
         var entries = bundle["entry"]!.AsArray().Select(e => (FullUrl: (string)e!["fullUrl"]!, Resource: e["resource"]!)).ToList();
         var local = entries.ToDictionary(e => e.FullUrl, e => $"{(string)e.Resource["resourceType"]!}/{(string)e.Resource["id"]!}");
         foreach (var (_, resource) in entries)

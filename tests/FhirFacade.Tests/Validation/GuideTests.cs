@@ -18,7 +18,7 @@ public sealed class GuideTests(FhirServer server)
     {
         var client = server.Client();
         var guide = (await client.ReadAsync<ImplementationGuide>("ImplementationGuide/fhircare"))!;
-        var files = Directory.GetFiles(Validators.ProfilesPath, "*.json").Select(Validators.Parse).Where(r => r is not ImplementationGuide).ToList();
+        var files = FhirCare.FhirFacade.Guide.GuidePublisher.Load(Validators.ProfilesPath).Select(a => a.Resource).Where(r => r is not ImplementationGuide).ToList();
         Assert.Equal(files.Select(r => $"{r.TypeName}/{r.Id}").Order(), guide.Definition.Resource.Select(r => r.Reference.Reference).Order());
         foreach (var reference in guide.Definition.Resource.Select(r => r.Reference.Reference))
             Assert.NotNull(await client.ReadAsync<Resource>(reference));
