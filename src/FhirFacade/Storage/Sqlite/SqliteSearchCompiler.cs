@@ -132,7 +132,10 @@ internal sealed class SqliteSearchCompiler
         // matches of an open-ended range are densest. A window closed by another condition on the same parameter
         // (date=ge…&date=lt…) is selective: it ranks after tokens, but <see cref="ChooseWalk"/> prefers it to a common code.
         DateCondition { Comparator: Comparator.Sa or Comparator.Eq } d => new(e, "idx_date", ["start", "end"], false, Closed(d, dates) ? WindowRank : 6),
-        DateCondition { Comparator: not Comparator.Ne } d => new(e, "idx_date", ["start", "end"], true, Closed(d, dates) ? WindowRank : 7),
+        // gt/ge bound only the end, which the index cannot seek: their walk starts at the latest date, so a window's
+        // upper-bound condition (lt, le, eb), which seeks straight to its bound, drives instead.
+        DateCondition { Comparator: Comparator.Gt or Comparator.Ge } => new(e, "idx_date", ["start", "end"], true, 7),
+        DateCondition { Comparator: not Comparator.Ne } d => new(e, "idx_date", ["start", "end"], true, Closed(d, dates) ? WindowRank : 6),
         _ => null,
     };
 
