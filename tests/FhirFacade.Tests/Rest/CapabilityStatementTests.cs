@@ -37,6 +37,7 @@ public sealed class CapabilityStatementTests(FhirServer server)
         Assert.Contains(statement.Format, f => f is "json" or "application/fhir+json");
         Assert.Contains(statement.Format, f => f is "xml" or "application/fhir+xml");
         Assert.Equal(CapabilityStatement.RestfulCapabilityMode.Server, Assert.Single(statement.Rest).Mode);
+        Assert.Contains("Store: SQLite. _sort is supported", statement.Rest[0].Documentation);
     }
 
     [Fact]

@@ -15,6 +15,14 @@ namespace FhirCare.FhirFacade.Tests.Storage;
 public abstract class CosmosStoreTests<TStore>(TStore store) : StoreTests<TStore>(store) where TStore : StoreFixture
 {
     [SkippableFact]
+    public async Task The_capability_statement_says_what_the_Cosmos_store_refuses()
+    {
+        var statement = (await Server.Http().FhirGetAsync("metadata")).As<CapabilityStatement>();
+        Assert.Contains("Azure Cosmos DB. _sort is supported on _id or _lastUpdated only", statement.Rest[0].Documentation);
+        Assert.Contains("_offset is refused", statement.Rest[0].Documentation);
+    }
+
+    [SkippableFact]
     public async Task A_resource_cannot_move_to_another_members_record()
     {
         var system = NewSystem();

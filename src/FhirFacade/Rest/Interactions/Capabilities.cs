@@ -16,9 +16,14 @@ public sealed record FhirOperation(string Name, string Definition, params string
 
 /// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
 public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
-    ConformanceResources conformance)
+    ConformanceResources conformance, IConfiguration configuration)
 {
-    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment, conformance));
+    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment, conformance, StoreNote(configuration)));
+
+    /// <summary>What the configured store does not do that the rest of the statement would otherwise suggest.</summary>
+    private static string StoreNote(IConfiguration configuration) => configuration["Storage:Provider"] == "Cosmos"
+        ? " Store: Azure Cosmos DB. _sort is supported on _id or _lastUpdated only (one key; other keys are refused with 400), _offset is refused (400), and a transaction must stay within one member's record (otherwise 422)."
+        : " Store: SQLite. _sort is supported on every string, token, date, number, quantity and uri parameter, several keys, ascending or descending.";
 
     public static Task HandleAsync(HttpContext context, Capabilities capabilities) =>
         FhirResponses.WriteResourceAsync(context, (CapabilityStatement)capabilities._statement.Value.DeepCopy(), 200, ResponseShape.From(context.Request));
@@ -37,7 +42,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
     };
 
     private static CapabilityStatement Build(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
-        ConformanceResources conformance)
+        ConformanceResources conformance, string storeNote)
     {
         var profiles = conformance.Own.OfType<StructureDefinition>()
             .Where(sd => sd.Kind == StructureDefinition.StructureDefinitionKind.Resource && sd.Derivation == StructureDefinition.TypeDerivationRule.Constraint)
@@ -55,7 +60,7 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
         var rest = new CapabilityStatement.RestComponent
         {
             Mode = CapabilityStatement.RestfulCapabilityMode.Server,
-            Documentation = "FhirCare REST API. Resources are versioned; deletes keep history; conditional operations resolve criteria strictly.",
+            Documentation = "FhirCare REST API. Resources are versioned; deletes keep history; conditional operations resolve criteria strictly." + storeNote,
             Interaction = systemLevel.Select(i => new CapabilityStatement.SystemInteractionComponent { Code = i }).ToList(),
             Compartment = compartments.Urls.ToList(),
             Operation = OperationsOn(null),
