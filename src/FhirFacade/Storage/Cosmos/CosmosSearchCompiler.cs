@@ -144,32 +144,7 @@ internal sealed class CosmosSearchCompiler
         return sql.ToString();
     }
 
-    /// <summary>The spec's range comparisons (search.html#prefix) of [start, end] against [ps, pe], on tick strings.</summary>
-    private string Range(string start, string end, Comparator c, long ps, long pe)
-    {
-        string S() => Param(CosmosDocuments.Ticks(ps));
-        string E() => Param(CosmosDocuments.Ticks(pe));
-        return c switch
-        {
-            Comparator.Eq => $"({start} >= {S()} AND {end} <= {E()})",
-            Comparator.Ne => $"NOT ({start} >= {S()} AND {end} <= {E()})",
-            Comparator.Gt => $"{end} > {E()}",
-            Comparator.Lt => $"{start} < {S()}",
-            Comparator.Ge => $"({end} > {E()} OR ({start} >= {S()} AND {end} <= {E()}))",
-            Comparator.Le => $"({start} < {S()} OR ({start} >= {S()} AND {end} <= {E()}))",
-            Comparator.Sa => $"{start} > {E()}",
-            Comparator.Eb => $"{end} < {S()}",
-            _ => Approximately(start, end, ps, pe),
-        };
-    }
-
-    /// <summary>ap: overlaps the search range widened by 10% of its distance from now (at least a day), as on SQLite.</summary>
-    private string Approximately(string start, string end, long ps, long pe)
-    {
-        var gap = Math.Max(TimeSpan.TicksPerDay, Math.Abs(DateTime.UtcNow.Ticks - ps) / 10);
-        var (low, high) = (Math.Max(0, ps - gap), Math.Min(DateTime.MaxValue.Ticks, pe + gap));
-        return $"({start} <= {Param(CosmosDocuments.Ticks(high))} AND {end} >= {Param(CosmosDocuments.Ticks(low))})";
-    }
+    private string Range(string start, string end, Comparator c, long ps, long pe) => RangePredicate.Of(start, end, c, ps, pe, t => Param(CosmosDocuments.Ticks(t)));
 
     /// <summary>Chaining: the ids of the matching targets, found first, then tested against the reference entries.</summary>
     private async Task<string> ChainAsync(ChainCondition chain)

@@ -370,31 +370,7 @@ internal sealed class SqliteSearchCompiler
         return sql.ToString();
     }
 
-    /// <summary>The spec's range comparisons (search.html#prefix) of a target range [start, end] against [ps, pe].</summary>
-    private string Range(string start, string end, Comparator c, long ps, long pe)
-    {
-        string S() => Param(ps);
-        string E() => Param(pe);
-        return c switch
-        {
-            Comparator.Eq => $"({start} >= {S()} AND {end} <= {E()})",
-            Comparator.Ne => $"NOT ({start} >= {S()} AND {end} <= {E()})",
-            Comparator.Gt => $"{end} > {E()}",
-            Comparator.Lt => $"{start} < {S()}",
-            Comparator.Ge => $"({end} > {E()} OR ({start} >= {S()} AND {end} <= {E()}))",
-            Comparator.Le => $"({start} < {S()} OR ({start} >= {S()} AND {end} <= {E()}))",
-            Comparator.Sa => $"{start} > {E()}",
-            Comparator.Eb => $"{end} < {S()}",
-            _ => Approximately(start, end, ps, pe),
-        };
-    }
-
-    /// <summary>ap: overlaps the search range widened by 10% of its distance from now (at least a day).</summary>
-    private string Approximately(string start, string end, long ps, long pe)
-    {
-        var gap = Math.Max(TimeSpan.TicksPerDay, Math.Abs(DateTime.UtcNow.Ticks - ps) / 10);
-        return $"({start} <= {Param(pe + gap)} AND {end} >= {Param(ps - gap)})";
-    }
+    private string Range(string start, string end, Comparator c, long ps, long pe) => RangePredicate.Of(start, end, c, ps, pe, t => Param(t));
 
     private string Chain(ChainCondition chain, string alias)
     {
