@@ -124,25 +124,8 @@ internal sealed class CosmosSearchCompiler
         return sql.ToString();
     }
 
-    private string Number(NumberCondition n, string value, string low, string high, string system, string code)
-    {
-        var (v, lo, hi) = ((double)n.Value, (double)n.Low, (double)n.High);
-        var sql = new StringBuilder(n.Comparator switch
-        {
-            Comparator.Eq => $"{low} >= {Param(lo)} AND {high} < {Param(hi)}",
-            Comparator.Ne => $"NOT ({low} >= {Param(lo)} AND {high} < {Param(hi)})",
-            Comparator.Gt => $"{high} > {Param(v)}",
-            Comparator.Lt => $"{low} < {Param(v)}",
-            Comparator.Ge => $"{high} >= {Param(v)}",
-            Comparator.Le => $"{low} <= {Param(v)}",
-            Comparator.Sa => $"{low} > {Param(v)}",
-            Comparator.Eb => $"{high} < {Param(v)}",
-            _ => $"{high} >= {Param(v - Math.Abs(v) * 0.1)} AND {low} <= {Param(v + Math.Abs(v) * 0.1)}",
-        });
-        if (n.System is not null) sql.Append($" AND {system} = {Param(n.System)}");
-        if (n.Code is not null) sql.Append($" AND {code} = {Param(n.Code)}");
-        return sql.ToString();
-    }
+    private string Number(NumberCondition n, string value, string low, string high, string system, string code) =>
+        RangePredicate.OfNumber(n, low, high, system, code, v => Param(v));
 
     private string Range(string start, string end, Comparator c, long ps, long pe) => RangePredicate.Of(start, end, c, ps, pe, t => Param(CosmosDocuments.Ticks(t)));
 

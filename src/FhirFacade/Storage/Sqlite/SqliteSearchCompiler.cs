@@ -349,26 +349,8 @@ internal sealed class SqliteSearchCompiler
         return sql.ToString();
     }
 
-    private string NumberRow(NumberCondition n, string value, string low, string high, string system, string code, bool withParam = true)
-    {
-        var sql = new StringBuilder(withParam ? $"param = {ParamId(n.Param)} AND " : "");
-        var (v, lo, hi) = ((double)n.Value, (double)n.Low, (double)n.High);
-        sql.Append(n.Comparator switch
-        {
-            Comparator.Eq => $"{low} >= {Param(lo)} AND {high} < {Param(hi)}",
-            Comparator.Ne => $"NOT ({low} >= {Param(lo)} AND {high} < {Param(hi)})",
-            Comparator.Gt => $"{high} > {Param(v)}",
-            Comparator.Lt => $"{low} < {Param(v)}",
-            Comparator.Ge => $"{high} >= {Param(v)}",
-            Comparator.Le => $"{low} <= {Param(v)}",
-            Comparator.Sa => $"{low} > {Param(v)}",
-            Comparator.Eb => $"{high} < {Param(v)}",
-            _ => $"{high} >= {Param(v - Math.Abs(v) * 0.1)} AND {low} <= {Param(v + Math.Abs(v) * 0.1)}",
-        });
-        if (n.System is not null) sql.Append($" AND {system} = {Param(n.System)}");
-        if (n.Code is not null) sql.Append($" AND {code} = {Param(n.Code)}");
-        return sql.ToString();
-    }
+    private string NumberRow(NumberCondition n, string value, string low, string high, string system, string code, bool withParam = true) =>
+        (withParam ? $"param = {ParamId(n.Param)} AND " : "") + RangePredicate.OfNumber(n, low, high, system, code, v => Param(v));
 
     private string Range(string start, string end, Comparator c, long ps, long pe) => RangePredicate.Of(start, end, c, ps, pe, t => Param(t));
 
