@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Audit;
 using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Measures;
@@ -89,6 +90,7 @@ public static class Hosting
         services.AddSingleton<MemberRecords>();
         services.AddSingleton<MemberEvaluation>();
         services.AddSingleton<MeasureOperations>();
+        services.AddAudit(config);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
@@ -99,6 +101,7 @@ public static class Hosting
 
     public static void UseFhirCare(this WebApplication app)
     {
+        app.UseAudit();
         app.UseFhirErrors();
         app.UseSwagger();
         app.UseSwaggerUI();

@@ -10,7 +10,7 @@ public static class Create
     public static async Task HandleAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var ct = context.RequestAborted;
         var resource = await body.ReadResourceAsync(context.Request, ct);

@@ -14,7 +14,7 @@ public static class Patch
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
         var request = context.Request;
         var ct = context.RequestAborted;
