@@ -17,7 +17,7 @@ public static class Create
         RequireType(resource, type);
         validator.Check(resource);
 
-        var scope = new WriteScope(store, conditional);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var existing = await MatchAsync(scope, type, context.Request.Headers["If-None-Exist"].ToString(), "If-None-Exist", ct);
         var result = existing is not null ? Found(existing) : Write(scope, writes, resource, NewId());
         await scope.CommitAsync(ct);

@@ -25,7 +25,7 @@ public static class Patch
         var bytes = await body.ReadBytesAsync(request, ct);
         var patch = isJsonPatch ? PatchDocument.Json(bytes) : PatchDocument.FhirPath(ResourceBody.Parse(bytes, format));
 
-        var scope = new WriteScope(store, conditional);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct, r => validator.Check(r, patched: true));
         try
         {

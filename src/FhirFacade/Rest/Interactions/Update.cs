@@ -83,7 +83,7 @@ public static class Update
         var ct = context.RequestAborted;
         for (int attempt = 0; ; attempt++)
         {
-            var scope = new WriteScope(store, conditional);
+            var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
             var result = await WriteAsync(scope, writes, resource, id, ifMatch, ct);
             try
             {
