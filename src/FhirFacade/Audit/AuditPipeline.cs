@@ -37,8 +37,19 @@ public static class AuditPipeline
             if (log is not null)
             {
                 context.Features.Set(new AuditFacts());
-                context.Response.OnStarting(() =>
-                    log.RecordAsync(AuditRecord.Of(context, request, Requester.Of(context), clock.GetUtcNow(), baseUrl.Of(context.Request))));
+                context.Response.OnStarting(async () =>
+                {
+                    try
+                    {
+                        await log.RecordAsync(AuditRecord.Of(context, request, Requester.Of(context), clock.GetUtcNow(), baseUrl.Of(context.Request)));
+                    }
+                    catch (Exception e) when (context.Response.StatusCode >= 500)
+                    {
+                        // The store is failing: the request failed too and says so. Any other answer is withheld (the
+                        // exception aborts it), so no client is told of a success that left no AuditEvent.
+                        logger.LogError(e, "The AuditEvent of a failed request could not be stored");
+                    }
+                });
             }
             await next(context);
             if (logger.IsEnabled(LogLevel.Information))
