@@ -79,6 +79,7 @@ public static class Hosting
         services.AddSingleton<Capabilities>();
         services.AddSingleton<BundleProcessor>();
         services.AddSingleton<PatientRecords>();
+        services.AddSingleton<FhirCare.FhirFacade.Rest.Operations.CareDates>();
         services.Configure<ExportOptions>(config.GetSection("Export"));
         services.PostConfigure<ExportOptions>(o => o.OutputPath = Path.GetFullPath(o.OutputPath is { Length: > 0 } path ? path
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config["Storage:Sqlite:Path"] ?? new SqliteOptions().Path))!, "export")));
