@@ -46,7 +46,7 @@ public static class Hosting
                 services.AddSingleton<CosmosRequestCharges>();
                 services.AddSingleton<CosmosFhirStore>();
                 services.AddSingleton<Func<IServiceProvider, IFhirStore>>(sp => sp.GetRequiredService<CosmosFhirStore>());
-                services.AddSingleton<IExportJobStore, FileExportJobStore>(); // until the Cosmos store keeps them in a container
+                services.AddSingleton<IExportJobStore, CosmosExportJobStore>();
                 // Several servers share one account, so a resource cache in one would serve versions another replaced.
                 if (config["Storage:Cache:MaxBytes"] is null) services.PostConfigure<ResourceCacheOptions>(c => c.MaxBytes = 0);
                 break;

@@ -76,4 +76,7 @@ public sealed class ExportOptions
 
     /// <summary>Whether this server runs export jobs; false: it accepts and serves them, another node runs them.</summary>
     public bool RunJobs { get; set; } = true;
+
+    /// <summary>How often an idle runner looks in the job store for jobs other servers accepted.</summary>
+    public double PollSeconds { get; set; } = 2;
 }

@@ -52,8 +52,9 @@ public sealed class ExportRunner(
             logger.LogInformation("Export job {Id} was {Status} when the server stopped; running it again", unfinished.Id, unfinished.Status);
             _queue.Writer.TryWrite(unfinished.Id);
         }
-        await foreach (var id in _queue.Reader.ReadAllAsync(stopping))
+        while (!stopping.IsCancellationRequested)
         {
+            if (await NextAsync(stopping) is not { } id) continue;
             var job = await jobs.ReadAsync(id, stopping);
             if (job is null || job.Status is ExportStatus.Completed or ExportStatus.Failed || _cancelled.ContainsKey(id)) continue;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -77,6 +78,35 @@ public sealed class ExportRunner(
                 if (_cancelled.ContainsKey(id)) DeleteFolder(id);
             }
         }
+    }
+
+    /// <summary>
+    /// The next job accepted on this server, or else, once idle for <see cref="ExportOptions.PollSeconds"/>, one accepted
+    /// by another server on the same store (queued here, null returned); null while there is none.
+    /// </summary>
+    private async Task<string?> NextAsync(CancellationToken stopping)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        wait.CancelAfter(TimeSpan.FromSeconds(_options.PollSeconds));
+        try
+        {
+            return await _queue.Reader.ReadAsync(wait.Token);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            // Only jobs nobody started: a running one belongs to the server running it (or is resumed at our next start).
+            foreach (var accepted in (await jobs.UnfinishedAsync(stopping)).Where(j => j.Status == ExportStatus.Accepted))
+                _queue.Writer.TryWrite(accepted.Id);
+            return null;
+        }
+    }
+
+    /// <summary>Whether another server cancelled (deleted) the job; if so, this run stops and its files go.</summary>
+    private async Task<bool> CancelledElsewhereAsync(string jobId, CancellationToken ct)
+    {
+        if (await jobs.ReadAsync(jobId, ct) is not null) return false;
+        _cancelled[jobId] = true;
+        return true;
     }
 
     private async Task RunAsync(ExportJob job, CancellationToken ct)
@@ -125,12 +155,14 @@ public sealed class ExportRunner(
                 if (clock.Elapsed > ProgressEvery)
                 {
                     clock.Restart();
+                    if (await CancelledElsewhereAsync(job.Id, ct)) return;
                     await SaveAsync(job with { Progress = $"{total:N0} resources written; {type} ({t + 1} of {job.Types.Count} types)" }, ct);
                 }
             }
             output.AddRange(files.Close());
         }
         ct.ThrowIfCancellationRequested();
+        if (await CancelledElsewhereAsync(job.Id, ct)) return;
         var errors = WriteErrors(folder, issues);
         await SaveAsync(job with { Status = ExportStatus.Completed, Output = output, Errors = errors, Progress = $"{total:N0} resources written" }, ct);
     }
