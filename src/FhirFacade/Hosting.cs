@@ -48,7 +48,7 @@ public static class Hosting
                 services.AddSingleton<CosmosRequestCharges>();
                 services.AddSingleton<CosmosFhirStore>();
                 services.AddSingleton<Func<IServiceProvider, IFhirStore>>(sp => sp.GetRequiredService<CosmosFhirStore>());
-                services.AddSingleton<IExportJobStore, FileExportJobStore>(); // until the Cosmos store keeps them in a container
+                services.AddSingleton<IExportJobStore, CosmosExportJobStore>();
                 // Several servers share one account, so a resource cache in one would serve versions another replaced.
                 if (config["Storage:Cache:MaxBytes"] is null) services.PostConfigure<ResourceCacheOptions>(c => c.MaxBytes = 0);
                 break;
@@ -81,6 +81,7 @@ public static class Hosting
         services.AddSingleton<Capabilities>();
         services.AddSingleton<BundleProcessor>();
         services.AddSingleton<PatientRecords>();
+        services.AddSingleton<FhirCare.FhirFacade.Rest.Operations.CareDates>();
         services.Configure<ExportOptions>(config.GetSection("Export"));
         services.PostConfigure<ExportOptions>(o => o.OutputPath = Path.GetFullPath(o.OutputPath is { Length: > 0 } path ? path
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config["Storage:Sqlite:Path"] ?? new SqliteOptions().Path))!, "export")));

@@ -8,6 +8,12 @@ public enum ExportStatus { Accepted, Running, Completed, Failed }
 public sealed record ExportFile(string Type, string Name, long Count);
 
 /// <summary>
+/// A problem the export reports in its error file (one OperationOutcome line each) instead of failing: a type whose
+/// _typeFilter cannot be evaluated, a resource that cannot be read, a requested patient who is not there.
+/// </summary>
+public sealed record ExportIssue(string Severity, string Code, string Diagnostics, string? Expression = null);
+
+/// <summary>
 /// A Bulk Data export job (Bulk Data IG v2, export.html) as persisted: what was asked for at kick-off, and how far it
 /// got. <see cref="TypeFilters"/> holds each _typeFilter query ("Observation?status=final").
 /// </summary>
@@ -19,6 +25,15 @@ public sealed record ExportJob(
     public string? Progress { get; init; }
     public IReadOnlyList<ExportFile> Output { get; init; } = [];
     public IReadOnlyList<ExportFile> Errors { get; init; } = [];
+
+    /// <summary>_elements: "element" (every type) or "Type.element"; empty: whole resources.</summary>
+    public IReadOnlyList<string> Elements { get; init; } = [];
+
+    /// <summary>The <c>patient</c> parameter: only these patients' records (Patient and Group level); null: all of them.</summary>
+    public IReadOnlyList<string>? Patients { get; init; }
+
+    /// <summary>Problems found at kick-off that a lenient request let through; written to the error file with the run's own.</summary>
+    public IReadOnlyList<ExportIssue> KickOffIssues { get; init; } = [];
 
     /// <summary>Why the job failed (Status Failed), for the status request's OperationOutcome.</summary>
     public string? Failure { get; init; }
@@ -61,4 +76,7 @@ public sealed class ExportOptions
 
     /// <summary>Whether this server runs export jobs; false: it accepts and serves them, another node runs them.</summary>
     public bool RunJobs { get; set; } = true;
+
+    /// <summary>How often an idle runner looks in the job store for jobs other servers accepted.</summary>
+    public double PollSeconds { get; set; } = 2;
 }

@@ -52,8 +52,9 @@ public sealed class ExportRunner(
             logger.LogInformation("Export job {Id} was {Status} when the server stopped; running it again", unfinished.Id, unfinished.Status);
             _queue.Writer.TryWrite(unfinished.Id);
         }
-        await foreach (var id in _queue.Reader.ReadAllAsync(stopping))
+        while (!stopping.IsCancellationRequested)
         {
+            if (await NextAsync(stopping) is not { } id) continue;
             var job = await jobs.ReadAsync(id, stopping);
             if (job is null || job.Status is ExportStatus.Completed or ExportStatus.Failed || _cancelled.ContainsKey(id)) continue;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -79,38 +80,126 @@ public sealed class ExportRunner(
         }
     }
 
+    /// <summary>
+    /// The next job accepted on this server, or else, once idle for <see cref="ExportOptions.PollSeconds"/>, one accepted
+    /// by another server on the same store (queued here, null returned); null while there is none.
+    /// </summary>
+    private async Task<string?> NextAsync(CancellationToken stopping)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        wait.CancelAfter(TimeSpan.FromSeconds(_options.PollSeconds));
+        try
+        {
+            return await _queue.Reader.ReadAsync(wait.Token);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            // Only jobs nobody started: a running one belongs to the server running it (or is resumed at our next start).
+            foreach (var accepted in (await jobs.UnfinishedAsync(stopping)).Where(j => j.Status == ExportStatus.Accepted))
+                _queue.Writer.TryWrite(accepted.Id);
+            return null;
+        }
+    }
+
+    /// <summary>Whether another server cancelled (deleted) the job; if so, this run stops and its files go.</summary>
+    private async Task<bool> CancelledElsewhereAsync(string jobId, CancellationToken ct)
+    {
+        if (await jobs.ReadAsync(jobId, ct) is not null) return false;
+        _cancelled[jobId] = true;
+        return true;
+    }
+
     private async Task RunAsync(ExportJob job, CancellationToken ct)
     {
         var folder = FolderOf(job.Id);
         DeleteFolder(job.Id);
         Directory.CreateDirectory(folder);
-        job = job with { Status = ExportStatus.Running, Output = [], Progress = "starting" };
+        job = job with { Status = ExportStatus.Running, Output = [], Errors = [], Progress = "starting" };
         await SaveAsync(job, ct);
 
-        var filters = await TypeFiltersAsync(job, ct);
-        var members = job.Level == ExportLevel.Group ? await GroupMembersAsync(job.GroupId!, ct) : null;
+        var issues = new List<ExportIssue>(job.KickOffIssues);
+        var members = job.Level switch
+        {
+            ExportLevel.Group => await GroupMembersAsync(job, issues, ct),
+            ExportLevel.Patient when job.Patients is { } asked => await ExistingPatientsAsync(asked, issues, ct),
+            _ => null,
+        };
         var output = new List<ExportFile>();
         var clock = Stopwatch.StartNew();
         long total = 0;
         for (var t = 0; t < job.Types.Count; t++)
         {
             var type = job.Types[t];
+            List<SearchExpression> typeFilters;
+            try
+            {
+                typeFilters = await TypeFiltersAsync(job, type, ct);
+            }
+            catch (FhirException e)
+            {
+                issues.Add(new ExportIssue("error", "not-supported",
+                    $"No {type} was exported: its _typeFilter cannot be evaluated ({string.Join("; ", e.Outcome.Issue.Select(i => i.Diagnostics))})", "_typeFilter"));
+                continue;
+            }
+            var elements = job.Elements.Count > 0 ? ElementSubset.For(type, job.Elements) : null;
             using var files = new NdjsonFiles(folder, type, _options.MaxFileBytes);
-            await foreach (var page in PagesAsync(job, type, Filter(job, filters.GetValueOrDefault(type)), members, ct))
+            await foreach (var page in PagesAsync(job, type, Filter(job, typeFilters), members, ct))
             {
                 ct.ThrowIfCancellationRequested();
-                foreach (var resource in page) files.Write(resource.Json);
+                foreach (var resource in page)
+                {
+                    if (elements is null) files.Write(resource.Json);
+                    else if (Subset(resource, elements, issues) is { } subset) files.Write(subset);
+                }
                 total += page.Count;
                 if (clock.Elapsed > ProgressEvery)
                 {
                     clock.Restart();
+                    if (await CancelledElsewhereAsync(job.Id, ct)) return;
                     await SaveAsync(job with { Progress = $"{total:N0} resources written; {type} ({t + 1} of {job.Types.Count} types)" }, ct);
                 }
             }
             output.AddRange(files.Close());
         }
         ct.ThrowIfCancellationRequested();
-        await SaveAsync(job with { Status = ExportStatus.Completed, Output = output, Progress = $"{total:N0} resources written" }, ct);
+        if (await CancelledElsewhereAsync(job.Id, ct)) return;
+        var errors = WriteErrors(folder, issues);
+        await SaveAsync(job with { Status = ExportStatus.Completed, Output = output, Errors = errors, Progress = $"{total:N0} resources written" }, ct);
+    }
+
+    private static byte[]? Subset(StoredResource resource, string[] elements, List<ExportIssue> issues)
+    {
+        try
+        {
+            return ElementSubset.Apply(resource.Json, elements);
+        }
+        catch (Exception e) when (e is Hl7.Fhir.Serialization.DeserializationFailedException or System.Text.Json.JsonException or FormatException)
+        {
+            issues.Add(new ExportIssue("error", "processing", $"{resource.Type}/{resource.Id} could not be read and was left out: {e.Message}"));
+            return null;
+        }
+    }
+
+    /// <summary>The error file (Bulk Data IG: OperationOutcome NDJSON, referenced in the manifest's "error"), one problem per line.</summary>
+    private IReadOnlyList<ExportFile> WriteErrors(string folder, List<ExportIssue> issues)
+    {
+        if (issues.Count == 0) return [];
+        using var files = new NdjsonFiles(folder, "OperationOutcome", _options.MaxFileBytes, prefix: "error");
+        foreach (var issue in issues)
+            files.Write(FhirJson.ToBytes(new Hl7.Fhir.Model.OperationOutcome
+            {
+                Issue =
+                [
+                    new Hl7.Fhir.Model.OperationOutcome.IssueComponent
+                    {
+                        Severity = Hl7.Fhir.Utility.EnumUtility.ParseLiteral<Hl7.Fhir.Model.OperationOutcome.IssueSeverity>(issue.Severity),
+                        Code = Hl7.Fhir.Utility.EnumUtility.ParseLiteral<Hl7.Fhir.Model.OperationOutcome.IssueType>(issue.Code),
+                        Diagnostics = issue.Diagnostics,
+                        Expression = issue.Expression is null ? null : [issue.Expression],
+                    },
+                ],
+            }));
+        return files.Close();
     }
 
     /// <summary>The resources of one type, a page at a time: all of them, or those in the exported patients' compartments.</summary>
@@ -151,26 +240,47 @@ public sealed class ExportRunner(
         return new AllOf(conditions);
     }
 
-    private async Task<Dictionary<string, List<SearchExpression>>> TypeFiltersAsync(ExportJob job, CancellationToken ct)
+    /// <summary>The type's _typeFilter conditions (any of them matches); throws when one cannot be evaluated.</summary>
+    private async Task<List<SearchExpression>> TypeFiltersAsync(ExportJob job, string type, CancellationToken ct)
     {
-        var byType = new Dictionary<string, List<SearchExpression>>();
+        var filters = new List<SearchExpression>();
         foreach (var typeFilter in job.TypeFilters)
         {
-            var (type, query) = ExportJob.SplitTypeFilter(typeFilter);
+            var (filterType, query) = ExportJob.SplitTypeFilter(typeFilter);
+            if (filterType != type) continue;
             var parsed = await conditional.ParseAsync(type, query, "_typeFilter", ct);
-            if (parsed.Filter is not null) (byType.TryGetValue(type, out var list) ? list : byType[type] = []).Add(parsed.Filter);
+            if (parsed.Filter is not null) filters.Add(parsed.Filter);
         }
-        return byType;
+        return filters;
     }
 
-    /// <summary>The patients a Group lists in Group.member.entity (references to Patient/[id]), read when the job runs.</summary>
-    private async Task<IReadOnlyList<string>> GroupMembersAsync(string groupId, CancellationToken ct)
+    /// <summary>
+    /// The patients a Group lists in Group.member.entity (references to Patient/[id]), read when the job runs; with the
+    /// <c>patient</c> parameter, only those of them, and each asked-for patient who is not a member is reported.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> GroupMembersAsync(ExportJob job, List<ExportIssue> issues, CancellationToken ct)
     {
-        var group = await store.ReadAsync("Group", groupId, ct);
-        if (group is null || group.Deleted) throw new InvalidOperationException($"Group/{groupId} no longer exists");
+        var group = await store.ReadAsync("Group", job.GroupId!, ct);
+        if (group is null || group.Deleted) throw new InvalidOperationException($"Group/{job.GroupId} no longer exists");
         var poco = (Hl7.Fhir.Model.Group)FhirResponses.ParseStored(group);
-        return poco.Member.Select(m => m.Entity?.Reference).OfType<string>()
+        var members = poco.Member.Select(m => m.Entity?.Reference).OfType<string>()
             .Where(r => r.StartsWith("Patient/", StringComparison.Ordinal)).Select(r => r["Patient/".Length..].Split('/')[0]).Distinct().ToList();
+        if (job.Patients is not { } asked) return members;
+        foreach (var id in asked.Where(id => !members.Contains(id)))
+            issues.Add(new ExportIssue("error", "not-found", $"Patient/{id} is not a member of Group/{job.GroupId}; nothing of it was exported", "patient"));
+        return members.Where(asked.Contains).ToList();
+    }
+
+    /// <summary>The asked-for patients that exist; each one that does not is reported.</summary>
+    private async Task<IReadOnlyList<string>> ExistingPatientsAsync(IReadOnlyList<string> asked, List<ExportIssue> issues, CancellationToken ct)
+    {
+        var found = new List<string>();
+        foreach (var id in asked)
+        {
+            if (await store.ReadAsync("Patient", id, ct) is { Deleted: false }) found.Add(id);
+            else issues.Add(new ExportIssue("error", "not-found", $"Patient/{id} is not known; nothing of it was exported", "patient"));
+        }
+        return found;
     }
 
     private Task SaveAsync(ExportJob job, CancellationToken ct) =>

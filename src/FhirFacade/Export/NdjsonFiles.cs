@@ -2,9 +2,10 @@ namespace FhirCare.FhirFacade.Export;
 
 /// <summary>
 /// The NDJSON files of one resource type in a job's folder ([type]-[n].ndjson): one resource per line, exactly as
-/// stored (stored JSON has no line breaks), a new file once the current one reaches the size limit.
+/// stored (stored JSON has no line breaks), a new file once the current one reaches the size limit. The error file's
+/// OperationOutcomes are named by <paramref name="prefix"/> ("error"), so they never mix with exported OperationOutcomes.
 /// </summary>
-public sealed class NdjsonFiles(string folder, string type, long maxBytes) : IDisposable
+public sealed class NdjsonFiles(string folder, string type, long maxBytes, string? prefix = null) : IDisposable
 {
     private readonly List<ExportFile> _done = [];
     private FileStream? _current;
@@ -32,7 +33,7 @@ public sealed class NdjsonFiles(string folder, string type, long maxBytes) : IDi
     private void Next()
     {
         Finish();
-        var name = $"{type}-{_done.Count + 1}.ndjson";
+        var name = $"{prefix ?? type}-{_done.Count + 1}.ndjson";
         _current = new FileStream(Path.Combine(folder, name), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         _bytes = _count = 0;
     }

@@ -27,6 +27,9 @@ public static class FhirRoutes
             .WithMetadata(new FhirOperation("export", BulkExport.PatientDefinition, "Patient"));
         fhir.MapGet("/Group/{id}/$export", BulkExport.GroupAsync).WithSummary("Bulk Data export: a group's members' records (kick-off)")
             .WithMetadata(new FhirOperation("export", BulkExport.GroupDefinition, "Group"));
+        fhir.MapPost("/$export", BulkExport.SystemAsync).WithSummary("Bulk Data export: all resources (kick-off, Parameters body)");
+        fhir.MapPost("/Patient/$export", BulkExport.PatientAsync).WithSummary("Bulk Data export: all patients' records (kick-off, Parameters body)");
+        fhir.MapPost("/Group/{id}/$export", BulkExport.GroupAsync).WithSummary("Bulk Data export: a group's members' records (kick-off, Parameters body)");
         fhir.MapGet("/$export-status/{id}", BulkExport.StatusAsync).WithSummary("Bulk Data export status (202 running, 200 manifest)");
         fhir.MapDelete("/$export-status/{id}", BulkExport.CancelAsync).WithSummary("Cancel a Bulk Data export and delete its files");
         fhir.MapGet("/$export-file/{id}/{file}", BulkExport.FileAsync).WithSummary("A Bulk Data export file (application/fhir+ndjson)");

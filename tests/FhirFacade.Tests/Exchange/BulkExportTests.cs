@@ -144,7 +144,15 @@ public sealed class BulkExportTests(SyntheaLoad load) : IClassFixture<SyntheaLoa
         await Refused("$export?_typeFilter=status%3Dfinal", 400, IssueType.Invalid, "_typeFilter");
         await Refused("$export?_type=Patient&_typeFilter=" + Uri.EscapeDataString("Observation?status=final"), 400, IssueType.Invalid, "_typeFilter");
         await Refused("$export?_typeFilter=" + Uri.EscapeDataString("Observation?nonsense=1"), 400, IssueType.Invalid, "nonsense");
-        await Refused("$export?_elements=id", 400, IssueType.NotSupported, "_elements");
+        await Refused("$export?_elements=Patient.name.given", 400, IssueType.Invalid, "_elements");
+        await Refused("$export?_type=Patient&_elements=Patient.colour", 400, IssueType.Invalid, "_elements");
+        await Refused("$export?_type=Patient&_elements=Observation.code", 400, IssueType.Invalid, "_elements");
+        await Refused("$export?patient=Patient/x", 400, IssueType.NotSupported, "patient");
+        await Refused("Patient/$export?patient=Observation/x", 400, IssueType.Invalid, "patient");
+        await Refused("Patient/$export?includeAssociatedData=LatestProvenanceResources", 400, IssueType.NotSupported, "includeAssociatedData");
+        await Refused("Patient/$export?includeAssociatedData=Everything", 400, IssueType.CodeInvalid, "includeAssociatedData");
+        await Refused("$export?_since=2020-01-01T00:00:00Z&_since=2021-01-01T00:00:00Z", 400, IssueType.Invalid, "_since");
+        await Refused("$export?colour=blue", 400, IssueType.NotSupported, "colour");
         await Refused("Group/no-such-group/$export", 404, IssueType.NotFound, null!);
     }
 

@@ -78,12 +78,102 @@ public sealed class PatientEverythingTests(SyntheaLoad load) : IClassFixture<Syn
         async Task Refused(string url, int status, IssueType code, string? expression) =>
             await load.Server.RefusesAsync(FhirRequest.Create(HttpMethod.Get, url), status, code, expression);
         await Refused("Patient/no-such-patient/$everything", 404, IssueType.NotFound, null);
-        await Refused($"Patient/{id}/$everything?start=2020-01-01", 400, IssueType.NotSupported, "start");
+        await Refused($"Patient/{id}/$everything?start=2020-13-01", 400, IssueType.Invalid, "start");
+        await Refused($"Patient/{id}/$everything?start=2020-01-01T00:00:00Z", 400, IssueType.Invalid, "start");
+        await Refused($"Patient/{id}/$everything?end=yesterday", 400, IssueType.Invalid, "end");
+        await Refused($"Patient/{id}/$everything?start=2021&end=2020-06", 400, IssueType.Invalid, "start");
+        await Refused($"Patient/{id}/$everything?start=2020&start=2021", 400, IssueType.Invalid, "start");
+        await Refused($"Patient/{id}/$everything?_cursor=abc", 400, IssueType.Invalid, "_cursor");
+        await Refused($"Patient/{id}/$everything?colour=blue", 400, IssueType.NotSupported, "colour");
         await Refused($"Patient/{id}/$everything?_count=0", 400, IssueType.Invalid, "_count");
         await Refused($"Patient/{id}/$everything?_type=Unicorn", 400, IssueType.Invalid, "_type");
         await Refused($"Patient/{id}/$everything?_since=2020", 400, IssueType.Invalid, "_since");
         await Refused($"Patient/{id}/$everything?_count=5&_cursor=garbage", 400, IssueType.Invalid, "_cursor");
-        await Refused("Patient/$everything?_count=5", 400, IssueType.NotSupported, "_count");
+        await Refused("Patient/$everything?_count=1001", 400, IssueType.Invalid, "_count");
+    }
+
+    /// <summary>The member's input Bundle, to work out independently which resources a care-date range keeps.</summary>
+    private static IEnumerable<JsonNode> InputResources(string file) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "synthea", $"{file}.json")))!["entry"]!.AsArray()
+            .Select(e => e!["resource"]!);
+
+    [Theory]
+    [InlineData("2021-04-01", "2021-05-31")]
+    [InlineData("2021-06", null)]
+    [InlineData(null, "2020")]
+    public async Task Start_and_end_keep_the_encounters_and_observations_of_that_care_period(string? start, string? end)
+    {
+        var (id, _) = First;
+        var from = start is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(start.Length == 7 ? start + "-01" : start, null, System.Globalization.DateTimeStyles.AssumeUniversal);
+        var to = end is null ? DateTimeOffset.MaxValue : end.Length == 4 ? new DateTimeOffset(int.Parse(end) + 1, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(-1)
+            : DateTimeOffset.Parse(end, null, System.Globalization.DateTimeStyles.AssumeUniversal).AddDays(1).AddTicks(-1);
+        bool Overlaps(string? s, string? e) => s is null || DateTimeOffset.Parse(e ?? s) >= from && DateTimeOffset.Parse(s) <= to;
+        var input = InputResources(SyntheaLoad.Patients[0]).ToList();
+        var encounters = input.Count(r => (string?)r["resourceType"] == "Encounter" && Overlaps((string?)r["period"]?["start"], (string?)r["period"]?["end"]));
+        var observations = input.Count(r => (string?)r["resourceType"] == "Observation"
+            && Overlaps((string?)r["effectiveDateTime"] ?? (string?)r["effectivePeriod"]?["start"], (string?)r["effectivePeriod"]?["end"]));
+        Assert.True(encounters > 0 && observations > 0 || end == "2020");
+
+        var query = string.Join('&', new[] { start is null ? null : $"start={start}", end is null ? null : $"end={end}" }.OfType<string>());
+        var reply = await load.Server.Http().FhirGetAsync($"Patient/{id}/$everything?_type=Patient,Encounter,Observation,Coverage&{query}");
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        var matches = EntriesOf(reply.Json).Where(e => e.Mode == "match").GroupBy(e => e.Type).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(encounters, matches.GetValueOrDefault("Encounter"));
+        Assert.Equal(observations, matches.GetValueOrDefault("Observation"));
+        Assert.Equal(1, matches.GetValueOrDefault("Patient")); // no care date: always in
+        Assert.Equal(input.Count(r => (string?)r["resourceType"] == "Coverage"), matches.GetValueOrDefault("Coverage"));
+    }
+
+    [Fact]
+    public async Task Resources_without_a_care_date_are_kept_and_dated_ones_outside_the_range_are_not()
+    {
+        using var server = FhirServer.With(new Dictionary<string, string?> { ["Validation:Mode"] = "off" });
+        var http = server.Http();
+        async Task<string> Create(string type, string body)
+        {
+            var created = await http.FhirAsync(HttpMethod.Post, type, $"{{\"resourceType\":\"{type}\"{body}}}", Wire.FhirJson);
+            Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+            return created.Location!.Split('/')[^3];
+        }
+        var patient = await Create("Patient", ",\"active\":true");
+        var subject = $",\"subject\":{{\"reference\":\"Patient/{patient}\"}}";
+        var code = ",\"code\":{\"text\":\"x\"}";
+        var undated = await Create("Observation", $",\"status\":\"final\"{code}{subject}");
+        var inside = await Create("Observation", $",\"status\":\"final\"{code}{subject},\"effectiveDateTime\":\"2020-03-04T10:00:00Z\"");
+        var spanning = await Create("Observation", $",\"status\":\"final\"{code}{subject},\"effectivePeriod\":{{\"start\":\"2019-12-01\",\"end\":\"2020-01-02\"}}");
+        _ = await Create("Observation", $",\"status\":\"final\"{code}{subject},\"effectiveDateTime\":\"2021-01-01\"");
+        var condition = await Create("Condition", $"{subject},\"onsetDateTime\":\"2020-12-31\"");
+        _ = await Create("Condition", $"{subject},\"onsetDateTime\":\"2019-12-31\",\"recordedDate\":\"2020-02-02\""); // onset decides
+        var prescription = await Create("MedicationRequest", $",\"status\":\"active\",\"intent\":\"order\",\"medicationCodeableConcept\":{{\"text\":\"m\"}}{subject},\"authoredOn\":\"2020-07-01\"");
+
+        var reply = await http.FhirGetAsync($"Patient/{patient}/$everything?start=2020&end=2020");
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        var ids = EntriesOf(reply.Json).Select(e => e.Id).Order().ToList();
+        Assert.Equal(new[] { patient, undated, inside, spanning, condition, prescription }.Order().ToList(), ids);
+    }
+
+    [Fact]
+    public async Task Type_level_paging_walks_every_member_and_returns_what_one_response_does()
+    {
+        var http = load.Server.Http();
+        var whole = EntriesOf((await http.FhirGetAsync("Patient/$everything?_type=Patient,Encounter,Practitioner")).Json);
+        var paged = new List<(string Type, string Id, string Mode)>();
+        string? next = "Patient/$everything?_type=Patient,Encounter,Practitioner&_count=2";
+        var pages = 0;
+        while (next is not null)
+        {
+            var page = await http.FhirGetAsync(next);
+            Assert.True(page.Status == HttpStatusCode.OK, page.ToString());
+            var entries = EntriesOf(page.Json);
+            Assert.True(entries.Count(e => e.Mode == "match") <= 2);
+            paged.AddRange(entries);
+            next = page.Json["link"]!.AsArray().FirstOrDefault(l => (string?)l!["relation"] == "next")?["url"]?.ToString();
+            pages++;
+        }
+        Assert.True(pages > 2);
+        Assert.Equal(whole.Where(e => e.Mode == "match").Order(), paged.Where(e => e.Mode == "match").Order());
+        Assert.Equal(load.PatientRecords.Count, paged.Count(e => e.Type == "Patient"));
+        Assert.Equal(load.InputCounts["Encounter"], paged.Count(e => e.Type == "Encounter"));
     }
 
     [Fact]

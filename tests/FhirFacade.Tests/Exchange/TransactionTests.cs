@@ -224,6 +224,51 @@ public sealed class TransactionTests(FhirServer server)
     }
 
     [Fact]
+    public async Task Reads_in_a_transaction_see_its_writes_before_the_commit()
+    {
+        var system = Unique();
+        var before = (await server.Http().FhirAsync(HttpMethod.Post, "Patient", PatientWith(system, "before"), Wire.FhirJson)).As<Patient>().Id;
+        var doomed = (await server.Http().FhirAsync(HttpMethod.Post, "Patient", PatientWith(system, "doomed"), Wire.FhirJson)).As<Patient>().Id;
+        var putId = $"tx-{Guid.NewGuid():N}";
+        var reply = await PostAsync(Bundle("transaction",
+            Entry(null, null, "GET", $"Patient/{putId}"),
+            Entry(null, null, "HEAD", $"Patient/{before}/_history/2"),
+            Entry(null, null, "GET", $"Patient/{before}", ",\"ifNoneMatch\":\"W/\\\"2\\\"\""),
+            Entry(null, $$"""{"resourceType":"Patient","id":"{{putId}}","identifier":[{"system":"{{system}}","value":"put"}]}""", "PUT", $"Patient/{putId}"),
+            Entry(null, $$"""{"resourceType":"Patient","id":"{{before}}","active":true,"identifier":[{"system":"{{system}}","value":"before"}]}""", "PUT", $"Patient/{before}"),
+            Entry(null, null, "DELETE", $"Patient/{doomed}")));
+
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        var entries = Entries(reply);
+        Assert.Equal("200 OK", (string?)entries[0]!["response"]!["status"]);
+        Assert.Equal("put", (string?)entries[0]!["resource"]!["identifier"]![0]!["value"]);
+        Assert.Equal("W/\"1\"", (string?)entries[0]!["response"]!["etag"]);
+        Assert.Equal("200 OK", (string?)entries[1]!["response"]!["status"]); // HEAD: the new version, no body
+        Assert.Null(entries[1]!["resource"]);
+        Assert.Equal("W/\"2\"", (string?)entries[1]!["response"]!["etag"]);
+        Assert.Equal("304 Not Modified", (string?)entries[2]!["response"]!["status"]);
+    }
+
+    [Theory]
+    [InlineData("Patient/{doomed}", 410, "deleted")]   // deleted by this very transaction
+    [InlineData("Patient/nobody-{unique}", 404, "not-found")]
+    [InlineData("Patient/{doomed}/_history/7", 404, "not-found")]
+    public async Task A_failed_read_fails_the_whole_transaction_and_nothing_is_written(string url, int status, string code)
+    {
+        var system = Unique();
+        var doomed = (await server.Http().FhirAsync(HttpMethod.Post, "Patient", PatientWith(system, "doomed"), Wire.FhirJson)).As<Patient>().Id;
+        var before = server.Fingerprint();
+        var request = FhirRequest.Create(HttpMethod.Post, "", Bundle("transaction",
+            Entry(null, PatientWith(system, "new"), "POST", "Patient"),
+            Entry(null, null, "DELETE", $"Patient/{doomed}"),
+            Entry(null, null, "GET", url.Replace("{doomed}", doomed).Replace("{unique}", Guid.NewGuid().ToString("N")))));
+        var outcome = await server.RefusesAsync(request, status, Hl7.Fhir.Utility.EnumUtility.ParseLiteral<IssueType>(code)!.Value, "Bundle.entry[2]");
+        Assert.Contains("Entry 2 (GET", outcome.Issue[0].Diagnostics);
+        Assert.Equal(before, server.Fingerprint());
+        Assert.Equal(HttpStatusCode.OK, (await server.Http().FhirGetAsync($"Patient/{doomed}")).Status);
+    }
+
+    [Fact]
     public async Task A_batch_commits_each_entry_on_its_own()
     {
         var system = Unique();

@@ -10,7 +10,8 @@ namespace FhirCare.FhirFacade.Rest.Operations;
 
 /// <summary>
 /// Bulk Data export (HL7 Bulk Data Access IG v2, export.html): kick-off at system, Patient and Group level
-/// (GET, <c>Prefer: respond-async</c>, <c>_outputFormat</c>, <c>_since</c>, <c>_type</c>, <c>_typeFilter</c>), answered
+/// (GET with query parameters or POST with a Parameters body, <c>Prefer: respond-async</c>; parameters in
+/// <see cref="ExportKickOff"/>), answered
 /// 202 with the status URL in Content-Location; the status URL answers 202 with X-Progress while the job runs, 200
 /// with the completion manifest, 500 with an OperationOutcome if it failed, 404 for unknown jobs, and DELETE cancels
 /// the job and deletes its files. Files are served as application/fhir+ndjson.
@@ -22,8 +23,6 @@ public static class BulkExport
     public const string PatientDefinition = "https://fhircare.org/fhir/OperationDefinition/patient-export";
     public const string GroupDefinition = "https://fhircare.org/fhir/OperationDefinition/group-export";
     public const string NdjsonMediaType = "application/fhir+ndjson";
-
-    private static readonly HashSet<string> OutputFormats = [NdjsonMediaType, "application/ndjson", "ndjson"];
 
     public static Task SystemAsync(HttpContext context, ExportRunner runner, PatientRecords records, ConditionalMatch conditional, BaseUrl baseUrl) =>
         KickOffAsync(context, ExportLevel.System, null, runner, records, conditional, baseUrl);
@@ -51,48 +50,21 @@ public static class BulkExport
             && !accept.Contains("application/json", StringComparison.Ordinal))
             throw FhirException.BadRequest($"$export answers with application/fhir+json, not '{accept}'", "Accept", OperationOutcome.IssueType.NotSupported);
 
-        var query = request.Query;
-        foreach (var name in query.Keys)
-            if (name is not ("_outputFormat" or "_since" or "_type" or "_typeFilter"))
-                throw FhirException.BadRequest($"$export parameter '{name}' is not supported (supported: _outputFormat, _since, _type, _typeFilter)", name, OperationOutcome.IssueType.NotSupported);
-        if (query.TryGetValue("_outputFormat", out var format) && !OutputFormats.Contains(format[0] ?? ""))
-            throw FhirException.BadRequest($"_outputFormat '{format[0]}' is not supported: use {NdjsonMediaType}", "_outputFormat", OperationOutcome.IssueType.NotSupported);
-
-        DateTimeOffset? since = null;
-        if (query.TryGetValue("_since", out var sinceValue))
-        {
-            if (!DateTimeOffset.TryParse(sinceValue[0], CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant) || !sinceValue[0]!.Contains('T'))
-                throw FhirException.BadRequest($"_since must be an instant with a time and zone (e.g. 2024-01-01T00:00:00Z), not '{sinceValue[0]}'", "_since");
-            since = instant;
-        }
-
+        var parameters = HttpMethods.IsPost(request.Method)
+            ? await ExportKickOff.FromBodyAsync(context, context.RequestServices.GetRequiredService<ResourceBody>())
+            : ExportKickOff.FromQuery(request);
         var allowed = level == ExportLevel.System ? ResourceTypes.Served.Order(StringComparer.Ordinal).ToList() : records.Types;
-        var types = allowed;
-        if (query.TryGetValue("_type", out var typeValues))
-        {
-            var asked = typeValues.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct().ToList();
-            foreach (var t in asked)
-            {
-                if (!ResourceTypes.Served.Contains(t)) throw FhirException.BadRequest($"_type: '{t}' is not a resource type this server serves", "_type");
-                if (!allowed.Contains(t)) throw FhirException.BadRequest($"_type: no {t} can be in a Patient compartment, so a {level}-level export has none", "_type");
-            }
-            types = asked;
-        }
-
-        var typeFilters = query.TryGetValue("_typeFilter", out var filterValues) ? filterValues.OfType<string>().ToList() : [];
-        foreach (var typeFilter in typeFilters)
-        {
-            var (type, criteria) = ExportJob.SplitTypeFilter(typeFilter);
-            if (!ResourceTypes.Served.Contains(type))
-                throw FhirException.BadRequest($"_typeFilter '{typeFilter}' must start with a resource type and '?' (e.g. Observation?status=final)", "_typeFilter");
-            if (!types.Contains(type))
-                throw FhirException.BadRequest($"_typeFilter '{typeFilter}' is for {type}, which this export does not include", "_typeFilter");
-            await conditional.ParseAsync(type, criteria, "_typeFilter", context.RequestAborted); // refuse bad criteria now, not in the job
-        }
+        await parameters.CheckAsync(level, allowed, conditional, context.RequestAborted);
 
         var root = baseUrl.Of(request);
-        var job = new ExportJob(Guid.CreateVersion7().ToString("N"), level, groupId, types, since, typeFilters, DateTimeOffset.UtcNow,
-            $"{root}{request.Path}{request.QueryString}");
+        // The manifest's request is the kick-off URL; a POST's parameters are in its body, not in the URL (export.html).
+        var job = new ExportJob(Guid.CreateVersion7().ToString("N"), level, groupId, parameters.Types, parameters.Since, parameters.TypeFilters,
+            DateTimeOffset.UtcNow, $"{root}{request.Path}{(HttpMethods.IsPost(request.Method) ? "" : request.QueryString.ToString())}")
+        {
+            Elements = parameters.Elements,
+            Patients = parameters.Patients,
+            KickOffIssues = parameters.Issues,
+        };
         await runner.StartAsync(job, context.RequestAborted);
         context.Response.StatusCode = 202;
         context.Response.Headers.ContentLocation = StatusUrl(root, job.Id);

@@ -13,7 +13,8 @@ namespace FhirCare.FhirFacade.Rest.Transactions;
 /// in the spec's order (DELETE, POST, PUT/PATCH, GET/HEAD). A transaction first resolves every entry's identity
 /// (ids assigned, conditional create/update/delete matched against the store and the other entries), then rewrites
 /// urn:uuid/urn:oid and conditional references, then computes every write, and commits them all in one
-/// <see cref="IFhirStore.CommitAsync"/>: any failure fails the whole Bundle and nothing is written. A batch runs the
+/// <see cref="IFhirStore.CommitAsync"/>: any failure fails the whole Bundle and nothing is written. Its reads by id and
+/// version run before the commit on a <see cref="TransactionView"/>; its searches right after it. A batch runs the
 /// same steps for each entry on its own and commits it alone; a failed entry gets its own error status.
 /// </summary>
 public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch conditional, VersionedWrites writes, IndexExtractor indexer, ResourceValidator validator)
@@ -29,6 +30,15 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
         foreach (var e in writesInOrder) await Located(e, () => run.ResolveAsync(e, ct));
         foreach (var e in writesInOrder) await Located(e, () => run.RewriteAsync(e, ct));
         foreach (var e in writesInOrder) await Located(e, () => run.ExecuteAsync(e, ct));
+        // Step 4 (GET/HEAD) belongs to the transaction: reads by id and version run before the commit on the
+        // transaction's own view, and one that fails (404, 410, a bad version) fails the whole transaction.
+        var responses = new EntryResponse[entries.Count];
+        var view = new TransactionView(store, run.Scope);
+        foreach (var e in ordered.Where(e => !e.IsWrite && EntryReads.ReadsById(e)))
+        {
+            var read = await Located(e, () => EntryReads.ReadAsync(context, e, view));
+            responses[e.Index] = read;
+        }
         try
         {
             await run.Scope.CommitAsync(ct);
@@ -37,9 +47,10 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
         {
             throw FhirException.Of(409, OperationOutcome.IssueType.Conflict, $"{e.Type}/{e.Id} changed while the transaction was processed; nothing was written, try again");
         }
-        var responses = new EntryResponse[entries.Count];
+        // Searches, history and operations need the index of the transaction's writes, so they run right after the
+        // commit (they see its results); their failure is reported in their own entry.
         foreach (var e in ordered)
-            responses[e.Index] = e.IsWrite ? await run.ResponseAsync(e, context, ct) : await ReadAsync(context, e);
+            responses[e.Index] ??= e.IsWrite ? await run.ResponseAsync(e, context, ct) : await ReadAsync(context, e);
         return responses;
     }
 
@@ -99,6 +110,18 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
     }
 
     private static EntryResponse Failure(FhirException e) => new(StatusText(e.Status), Outcome: e.Outcome);
+
+    private static async Task<T> Located<T>(EntryRequest entry, Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (FhirException e)
+        {
+            throw Located(e, entry);
+        }
+    }
 
     private static async Task Located(EntryRequest entry, Func<Task> step)
     {

@@ -33,9 +33,22 @@ public static class EntryReads
         };
     }
 
-    public static async Task<EntryResponse> ReadAsync(HttpContext outer, EntryRequest entry)
+    /// <summary>Whether the entry reads one resource by id or version ([type]/[id], [type]/[id]/_history/[vid]).</summary>
+    public static bool ReadsById(EntryRequest entry) => entry.Path is [_, _] or [_, _, "_history", _]
+        && entry.Path[0] is not ("_history" or "metadata") && entry.Path[1] != "_history";
+
+    /// <summary>
+    /// Runs the entry's GET or HEAD. With <paramref name="view"/>, reads by id and version see that view of the store
+    /// (a transaction's own writes before its commit) instead of the store.
+    /// </summary>
+    public static async Task<EntryResponse> ReadAsync(HttpContext outer, EntryRequest entry, IFhirStore? view = null)
     {
-        var handler = Route(entry.Path) ?? throw NoEndpoint(entry);
+        var handler = (view, entry.Path) switch
+        {
+            ({ } v, [var type, var id]) when ReadsById(entry) => c => Read.HandleAsync(c, type, id, v),
+            ({ } v, [var type, var id, "_history", var vid]) when ReadsById(entry) => c => VRead.HandleAsync(c, type, id, vid, v),
+            _ => Route(entry.Path) ?? throw NoEndpoint(entry),
+        };
         var sub = new DefaultHttpContext { RequestServices = outer.RequestServices, RequestAborted = outer.RequestAborted };
         var request = sub.Request;
         request.Method = "GET";
@@ -60,7 +73,7 @@ public static class EntryReads
             ETag: NullIfEmpty(response.Headers.ETag.ToString()),
             LastModified: DateTimeOffset.TryParse(response.Headers.LastModified.ToString(), System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal, out var modified) ? modified : null,
-            Resource: json);
+            Resource: json is null ? null : (ReadOnlyMemory<byte>?)json); // (a null byte[] would become empty Memory, not null)
     }
 
     public static FhirException NoEndpoint(EntryRequest entry) =>

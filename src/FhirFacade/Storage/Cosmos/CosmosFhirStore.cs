@@ -18,6 +18,9 @@ public sealed class CosmosFhirStore : IFhirStore, IDisposable
 {
     private readonly CosmosClient _client;
     private readonly Container _container;
+
+    /// <summary>The container, for server bookkeeping kept beside the resources (<see cref="CosmosExportJobStore"/>).</summary>
+    internal Container Container => _container;
     private readonly CosmosPartitions _partitions;
     private readonly CosmosRequestCharges _charges;
 
