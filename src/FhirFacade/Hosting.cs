@@ -1,6 +1,7 @@
 using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Measures;
+using FhirCare.FhirFacade.Outreach;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Transactions;
@@ -89,6 +90,7 @@ public static class Hosting
         services.AddSingleton<MemberRecords>();
         services.AddSingleton<MemberEvaluation>();
         services.AddSingleton<MeasureOperations>();
+        services.AddOutreach(config);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

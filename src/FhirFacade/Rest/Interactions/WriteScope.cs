@@ -12,7 +12,7 @@ public sealed record InteractionResult(int Status, StoredResource? Resource, str
 /// interaction's, or every entry of a transaction Bundle. Reads and conditional matches see the writes (and the
 /// identities claimed) by earlier entries as well as the store.
 /// </summary>
-public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
+public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, Outreach.WriteRules? rules = null)
 {
     private sealed record Pending(string Type, string Id, Lazy<IReadOnlyList<IndexValue>> Index, bool Deleted, StoredResource? Stored);
 
@@ -27,6 +27,13 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
     /// </summary>
     public void Claim(string type, string id, Func<IReadOnlyList<IndexValue>> index, bool deleted) =>
         _pending[(type, id)] = new Pending(type, id, new Lazy<IReadOnlyList<IndexValue>>(index), deleted, null);
+
+    /// <summary>
+    /// The write-rule stage (outreach: Task transitions, contact opt-outs), run by the cores before a version is added
+    /// over <paramref name="current"/> (null: none). A scope made without rules (deletes) runs none.
+    /// </summary>
+    public Task ApplyRulesAsync(Resource resource, string id, StoredResource? current, VersionedWrites writes, CancellationToken ct) =>
+        rules is null ? Task.CompletedTask : rules.ApplyAsync(this, resource, id, current, writes, ct);
 
     public bool IsClaimed(string type, string id) => _pending.ContainsKey((type, id));
 
