@@ -48,7 +48,6 @@ public static class GapWork
                 Detail = $"{r.Measure.Title} ({r.Period.Start:yyyy-MM-dd} to {r.Period.End:yyyy-MM-dd})",
                 Implicated = [new ResourceReference($"Measure/{r.Measure.Id}")],
             };
-            if (storedIssue is not null) issue.Status = ObservationStatus.Amended;
             issue.ModifierExtension = [new Extension(GapsReport.GapStatusExtension, new CodeableConcept(GapStatusCodes.System, status.Code()))];
             issue.Evidence = evidence.Count > 0 ? [new DetectedIssue.EvidenceComponent { Detail = evidence }] : [];
             if (status == GapStatus.ClosedGap)

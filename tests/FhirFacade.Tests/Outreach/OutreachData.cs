@@ -73,7 +73,7 @@ public static class OutreachData
 
     public static async Task<Parameters> OperationAsync(this HttpClient http, HttpMethod method, string url)
     {
-        var reply = method == HttpMethod.Get ? await http.FhirGetAsync(url) : await http.FhirAsync(method, url, new Parameters());
+        var reply = method == HttpMethod.Get ? await http.FhirGetAsync(url) : await http.FhirAsync(method, url, new Parameters { Id = "request" });
         Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
         return reply.As<Parameters>();
     }
