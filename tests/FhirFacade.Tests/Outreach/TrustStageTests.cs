@@ -99,8 +99,9 @@ public sealed class TrustStageTests(FhirServer server) : IClassFixture<FhirServe
 
         var patient = (await _http.FhirGetAsync($"Patient/{member}")).As<Patient>();
         Assert.Equal("7", patient.Meta.VersionId); // created, then six recorded changes
-        var recent = (await _http.FhirGetAsync($"Patient/{member}/$outreach-timeline?start={Now.AddDays(-2):yyyy-MM-dd}")).As<Bundle>();
-        Assert.Equal(["Communication", "Observation"], recent.Entry.Select(e => e.Resource.TypeName));
+        var recent = (await _http.FhirGetAsync($"Patient/{member}/$outreach-timeline?end={Now.AddDays(-150):yyyy-MM-dd}")).As<Bundle>();
+        Assert.Equal(["Communication", "Communication", "Communication"], recent.Entry.Select(e => e.Resource.TypeName));
+        Assert.Equal("no-answer", ((Communication)recent.Entry[0].Resource).StatusReason.Coding[0].Code);
     }
 
     [Fact]
