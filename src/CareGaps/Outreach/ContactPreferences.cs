@@ -23,8 +23,8 @@ public sealed class ContactPreferences
             if (consent.Status != Consent.ConsentState.Active || consent.Provision?.Type != Consent.ConsentProvisionType.Deny) continue;
             var channels = OutreachTerms.ChannelsOf(consent.Provision.Code).ToList();
             if (consent.Provision.Code.Count > 0 && channels.Count == 0) continue; // a denial of something other than contact channels
-            var from = OutreachAttempt.Instant(consent.Provision.Period?.StartElement) ?? OutreachAttempt.Instant(consent.DateTimeElement);
-            var until = OutreachAttempt.Instant(consent.Provision.Period?.EndElement);
+            var from = Instants.Of(consent.Provision.Period?.StartElement) ?? Instants.Of(consent.DateTimeElement);
+            var until = Instants.Of(consent.Provision.Period?.EndElement);
             _optOuts.Add((consent, channels.Count == 0 ? Enum.GetValues<Channel>() : channels, from, until));
         }
         Preferred = patient?.Telecom.Where(t => t.Period?.End is null).OrderBy(t => t.Rank ?? int.MaxValue)

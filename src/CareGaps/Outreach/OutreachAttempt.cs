@@ -33,8 +33,8 @@ public sealed class OutreachAttempt
         var inbound = ReferencedPatient(c.Sender) is not null;
         var member = ReferencedPatient(c.Subject) ?? (inbound ? ReferencedPatient(c.Sender) : c.Recipient.Select(ReferencedPatient).FirstOrDefault(r => r is not null));
         if (member is null) return null;
-        var sent = Instant(c.SentElement);
-        var received = Instant(c.ReceivedElement);
+        var sent = Instants.Of(c.SentElement);
+        var received = Instants.Of(c.ReceivedElement);
         return new OutreachAttempt
         {
             Communication = c,
@@ -62,7 +62,4 @@ public sealed class OutreachAttempt
 
     public static string? ReferencedPatient(ResourceReference? reference) =>
         reference?.Reference is { } r && r.StartsWith("Patient/", StringComparison.Ordinal) ? r[8..].Split('/')[0] : null;
-
-    internal static DateTimeOffset? Instant(FhirDateTime? value) =>
-        value is not null && value.TryToDateTimeOffset(out var instant) ? instant : null;
 }

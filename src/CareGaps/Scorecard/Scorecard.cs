@@ -78,7 +78,7 @@ public sealed class Scorecard
 
         foreach (var (metric, topic) in new[] { (ScorecardMetric.PcpAppointments, "pcp-appointment"), (ScorecardMetric.Transportation, "transportation") })
         {
-            var done = tasks.Count(t => t.Status == FhirTask.TaskStatus.Completed && HasCode(t.Code, topic) && InPeriod(Instant(t.ExecutionPeriod?.EndElement)));
+            var done = tasks.Count(t => t.Status == FhirTask.TaskStatus.Completed && HasCode(t.Code, topic) && InPeriod(Instants.Of(t.ExecutionPeriod?.EndElement)));
             if (done > 0) { Count(metric, "all", "initial-population", done); Count(metric, "all", "numerator", done); }
         }
 
@@ -96,7 +96,7 @@ public sealed class Scorecard
         Count(ScorecardMetric.TrustDistribution, TrustStageCodes.Of(patient) ?? "none", "initial-population");
         foreach (var change in record.OfType<Observation>().Where(TrustStageCodes.IsChange))
         {
-            if (!InPeriod(Instant(change.Effective as FhirDateTime))) continue;
+            if (!InPeriod(Instants.Of(change.Effective as FhirDateTime))) continue;
             var (from, to) = TrustStageCodes.Change(change);
             var group = TrustStageCodes.Order(to) >= TrustStageCodes.Order(from) ? "forward" : "back";
             var transition = $"{from ?? "none"}->{to ?? "none"}";
@@ -207,8 +207,8 @@ public sealed class Scorecard
     private bool ActiveInPeriod(FhirTask t)
     {
         if (t.Status is FhirTask.TaskStatus.Cancelled or FhirTask.TaskStatus.Rejected or FhirTask.TaskStatus.EnteredInError or FhirTask.TaskStatus.Draft or null) return false;
-        if (Instant(t.AuthoredOnElement) is { } authored && authored >= _to) return false;
-        if (TaskTransitions.IsFinal(t.Status.Value) && (Instant(t.ExecutionPeriod?.EndElement) ?? Instant(t.LastModifiedElement)) is { } ended && ended < _from) return false;
+        if (Instants.Of(t.AuthoredOnElement) is { } authored && authored >= _to) return false;
+        if (TaskTransitions.IsFinal(t.Status.Value) && (Instants.Of(t.ExecutionPeriod?.EndElement) ?? Instants.Of(t.LastModifiedElement)) is { } ended && ended < _from) return false;
         return true;
     }
 
@@ -216,8 +216,10 @@ public sealed class Scorecard
         record.OfType<EpisodeOfCare>().Any(e => e.Status is EpisodeOfCare.EpisodeOfCareStatus.Active or EpisodeOfCare.EpisodeOfCareStatus.Finished && Overlaps(e.Period))
         || record.OfType<CarePlan>().Any(p => p.Status is RequestStatus.Active or RequestStatus.Completed && Overlaps(p.Period));
 
+    /// <summary>Whether a period (dates mean whole days: an end of 2024-12-31 lasts until that day is over) overlaps the reporting period.</summary>
     private bool Overlaps(Period? period) =>
-        period is not null && (Instant(period.StartElement) is not { } s || s < _to) && (Instant(period.EndElement) is not { } e || e >= _from) && period.Start is not null;
+        period?.StartElement is { } start && Instants.Of(start) is { } from && from < _to
+        && (period.EndElement is not { } end || Instants.EndOf(end) is not { } until || until > _from);
 
     private static string LineOfBusiness(IEnumerable<Coverage> coverages) =>
         coverages.Where(c => c.Status == FinancialResourceStatusCodes.Active).Select(c => c.Type?.Coding.FirstOrDefault()?.Code ?? c.Type?.Text).FirstOrDefault(t => t is not null) ?? "unknown";
@@ -229,6 +231,4 @@ public sealed class Scorecard
 
     private static bool HasCode(CodeableConcept? concept, string code) =>
         concept?.Coding.Any(c => c.System == OutreachCodes.TopicSystem && c.Code == code) == true;
-
-    private static DateTimeOffset? Instant(FhirDateTime? value) => value is not null && value.TryToDateTimeOffset(out var d) ? d : null;
 }

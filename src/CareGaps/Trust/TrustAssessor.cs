@@ -98,29 +98,27 @@ public static class TrustAssessor
     private static IEnumerable<Dated> CommittingActs(TrustEvidence e)
     {
         foreach (var plan in e.CarePlans.Where(p => p.Status is RequestStatus.Active or RequestStatus.Completed))
-            if ((Instant(plan.Period?.StartElement) ?? Instant(plan.CreatedElement)) is { } when)
+            if ((Instants.Of(plan.Period?.StartElement) ?? Instants.Of(plan.CreatedElement)) is { } when)
                 yield return new(when, "accepted a care plan", $"CarePlan/{plan.Id}");
         foreach (var episode in e.Enrolments.Where(x => x.Status is EpisodeOfCare.EpisodeOfCareStatus.Active or EpisodeOfCare.EpisodeOfCareStatus.Finished))
-            if (Instant(episode.Period?.StartElement) is { } when)
+            if (Instants.Of(episode.Period?.StartElement) is { } when)
                 yield return new(when, "enrolled in a programme", $"EpisodeOfCare/{episode.Id}");
         foreach (var appointment in e.Appointments.Where(a => a.Status is Appointment.AppointmentStatus.Booked or Appointment.AppointmentStatus.Arrived
                      or Appointment.AppointmentStatus.Fulfilled or Appointment.AppointmentStatus.CheckedIn))
-            if ((Instant(appointment.CreatedElement) ?? appointment.Start) is { } when)
+            if ((Instants.Of(appointment.CreatedElement) ?? appointment.Start) is { } when)
                 yield return new(when, "booked an appointment", $"Appointment/{appointment.Id}");
     }
 
     private static IEnumerable<Dated> ClosedGaps(TrustEvidence e)
     {
         foreach (var gap in e.Gaps.Where(g => GapStatusOf(g) == GapStatus.ClosedGap))
-            if (gap.Mitigation.Select(m => Instant(m.DateElement)).FirstOrDefault(d => d is not null) is { } when)
+            if (gap.Mitigation.Select(m => Instants.Of(m.DateElement)).FirstOrDefault(d => d is not null) is { } when)
                 yield return new(when, "closed a gap", $"DetectedIssue/{gap.Id}");
     }
 
     public static GapStatus? GapStatusOf(DetectedIssue issue) =>
         issue.ModifierExtension.FirstOrDefault(x => x.Url == GapsReport.GapStatusExtension)?.Value is CodeableConcept c
             ? GapStatusCodes.Parse(c.Coding.FirstOrDefault()?.Code ?? "") : null;
-
-    private static DateTimeOffset? Instant(FhirDateTime? value) => value is not null && value.TryToDateTimeOffset(out var d) ? d : null;
 
     private static string Ref(OutreachAttempt a) => $"Communication/{a.Id}";
 

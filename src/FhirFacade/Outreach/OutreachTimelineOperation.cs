@@ -63,8 +63,8 @@ public static class OutreachTimelineOperation
     private static DateTimeOffset? When(Resource resource) => resource switch
     {
         Communication c => OutreachAttempt.Of(c)?.When ?? resource.Meta?.LastUpdated,
-        Consent c => c.DateTimeElement is { } d && d.TryToDateTimeOffset(out var at) ? at : resource.Meta?.LastUpdated,
-        Observation o when TrustStageCodes.IsChange(o) => o.Effective is FhirDateTime e && e.TryToDateTimeOffset(out var at) ? at : resource.Meta?.LastUpdated,
+        Consent c => Instants.Of(c.DateTimeElement) ?? resource.Meta?.LastUpdated,
+        Observation o when TrustStageCodes.IsChange(o) => Instants.Of(o.Effective as FhirDateTime) ?? resource.Meta?.LastUpdated,
         _ => null,
     };
 

@@ -8,19 +8,19 @@ namespace FhirCare.FhirFacade.Tests.Outreach;
 /// <summary>Members, outreach attempts and Tasks in the guide's profiles, for the outreach tests.</summary>
 public static class OutreachData
 {
-    public const string Canonical = "https://fhircare.org/fhir";
-    public const string Topic = Canonical + "/CodeSystem/outreach-topic";
-    public const string ChannelSystem = Canonical + "/CodeSystem/outreach-channel";
-    public const string OutcomeSystem = Canonical + "/CodeSystem/outreach-outcome";
+    public const string GuideBase = "https://fhircare.org/fhir";
+    public const string Topic = GuideBase + "/CodeSystem/outreach-topic";
+    public const string ChannelSystem = GuideBase + "/CodeSystem/outreach-channel";
+    public const string OutcomeSystem = GuideBase + "/CodeSystem/outreach-outcome";
 
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
     public static Patient Member(string id, string? tier = null, string preferred = "phone") => new()
     {
         Id = id,
-        Meta = new Meta { Profile = [Canonical + "/StructureDefinition/member-patient"] },
-        Extension = tier is null ? [] : [new Extension(Canonical + "/StructureDefinition/member-risk-tier", new Code(tier))],
-        Identifier = [new Identifier(Canonical + "/member-id", id)],
+        Meta = new Meta { Profile = [GuideBase + "/StructureDefinition/member-patient"] },
+        Extension = tier is null ? [] : [new Extension(GuideBase + "/StructureDefinition/member-risk-tier", new Code(tier))],
+        Identifier = [new Identifier(GuideBase + "/member-id", id)],
         Name = [new HumanName { Family = "Member", Given = [id] }],
         Gender = AdministrativeGender.Female,
         BirthDate = "1965-04-12",
@@ -35,7 +35,7 @@ public static class OutreachData
         var c = new Communication
         {
             Id = Unique("c"),
-            Meta = new Meta { Profile = [Canonical + "/StructureDefinition/outreach-communication"] },
+            Meta = new Meta { Profile = [GuideBase + "/StructureDefinition/outreach-communication"] },
             Status = reached ? EventStatus.Completed : EventStatus.NotDone,
             StatusReason = new CodeableConcept(OutcomeSystem, outcome),
             Medium = [new CodeableConcept(ChannelSystem, channel)],
@@ -44,7 +44,7 @@ public static class OutreachData
             Recipient = [new ResourceReference(inbound ? "Organization/fhircare-plan" : $"Patient/{member}")],
         };
         if (inbound) c.ReceivedElement = new FhirDateTime(at); else c.SentElement = new FhirDateTime(at);
-        if (personalised) c.Extension.Add(new Extension(Canonical + "/StructureDefinition/personalised-outreach", new FhirBoolean(true)));
+        if (personalised) c.Extension.Add(new Extension(GuideBase + "/StructureDefinition/personalised-outreach", new FhirBoolean(true)));
         if (topic is not null) c.Topic = new CodeableConcept(Topic, topic);
         if (text is not null) c.Payload = [new Communication.PayloadComponent { Content = new FhirString(text) }];
         if (inResponseTo is not null) c.InResponseTo = [new ResourceReference($"Communication/{inResponseTo}")];
@@ -54,13 +54,14 @@ public static class OutreachData
     public static FhirTask Work(string member, string code = "care-gap", FhirTask.TaskStatus status = FhirTask.TaskStatus.Requested, string owner = "Practitioner/case-manager-lee", DateTimeOffset? done = null) => new()
     {
         Id = Unique("t"),
-        Meta = new Meta { Profile = [Canonical + "/StructureDefinition/outreach-task"] },
+        Meta = new Meta { Profile = [GuideBase + "/StructureDefinition/outreach-task"] },
         Status = status,
         Intent = FhirTask.TaskIntent.Order,
         Code = new CodeableConcept(Topic, code),
         For = new ResourceReference($"Patient/{member}"),
         AuthoredOn = "2025-01-02T09:00:00Z",
         Owner = new ResourceReference(owner),
+        StatusReason = status is FhirTask.TaskStatus.Cancelled or FhirTask.TaskStatus.Failed or FhirTask.TaskStatus.Rejected ? new CodeableConcept { Text = "member moved away" } : null,
         ExecutionPeriod = done is null ? null : new Period { StartElement = new FhirDateTime(done.Value.AddHours(-1)), EndElement = new FhirDateTime(done.Value) },
     };
 

@@ -90,7 +90,7 @@ public sealed class OutreachWriteRuleTests(FhirServer server) : IClassFixture<Fh
         // attempts before the opt-out, on other channels, and with a documented exception are kept
         Assert.Equal(HttpStatusCode.Created, (await _http.FhirAsync(HttpMethod.Post, "Communication", Attempt(member.Id, "sms", "reached", now.AddHours(-2)))).Status);
         Assert.Equal(HttpStatusCode.Created, (await _http.FhirAsync(HttpMethod.Post, "Communication", Attempt(member.Id, "email", "reached", now))).Status);
-        sms.Extension.Add(new Extension(OutreachData.Canonical + "/StructureDefinition/outreach-exception", new CodeableConcept(OutreachData.Canonical + "/CodeSystem/outreach-exception", "required-notice")));
+        sms.Extension.Add(new Extension(OutreachData.GuideBase + "/StructureDefinition/outreach-exception", new CodeableConcept(OutreachData.GuideBase + "/CodeSystem/outreach-exception", "required-notice")));
         Assert.Equal(HttpStatusCode.Created, (await _http.FhirAsync(HttpMethod.Post, "Communication", sms)).Status);
 
         // the member opts back in: the Consent is no longer active
