@@ -151,8 +151,10 @@ internal sealed class SqliteSearchCompiler
     {
         var seek = Seek(walk.Driver);
         var sql = new StringBuilder($"{seek} AND {where}");
+        // Value conditions probe by the driver row's rid, so SQLite checks them before it reads the resource and
+        // version rows: only matches pay for those.
         foreach (var o in operands.Where(o => o != walk.Driver))
-            sql.Append(" AND ").Append(IsValueCondition(o) ? $"EXISTS (SELECT 1 FROM {Table(o)} WHERE {Row(o)} AND rid = r.rid)" : Predicate(o, "r"));
+            sql.Append(" AND ").Append(IsValueCondition(o) ? OnDriverRow(o, walk.Driver) : Predicate(o, "r"));
         // A resource with several driver rows (two names starting "Sm") is returned at the first of them only.
         if (walk.Keys.Length > 0)
             sql.Append($" AND NOT EXISTS (SELECT 1 FROM {walk.Table} WHERE rid = d.rid AND {Seek(walk.Driver)} AND ({string.Join(", ", walk.Keys)}) {(walk.Descending ? ">" : "<")} ({string.Join(", ", walk.Keys.Select(k => "d." + k))}))");
@@ -166,6 +168,19 @@ internal sealed class SqliteSearchCompiler
             FROM {walk.Table} d JOIN resource r ON r.rid = d.rid JOIN version v ON v.rid = r.rid AND v.version = r.version
             WHERE {sql} ORDER BY {string.Join(", ", columns.Select(k => $"{k} {direction}"))} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
             """;
+    }
+
+    /// <summary>
+    /// A value condition checked for the walked resource. The other bound of a date window (date=ge…&amp;date=lt…) is
+    /// usually met by the driver row itself: testing that row first saves the probe, which still decides otherwise
+    /// (any of the resource's values may meet each bound).
+    /// </summary>
+    private string OnDriverRow(SearchExpression condition, SearchExpression driver)
+    {
+        var probe = $"EXISTS (SELECT 1 FROM {Table(condition)} WHERE {Row(condition)} AND rid = d.rid)";
+        return condition is DateCondition { Comparator: not Comparator.Ne } date && driver is DateCondition own && own.Param == date.Param
+            ? $"({Range("d.start", "d.end", date.Comparator, date.Start, date.End)} OR {probe})"
+            : probe;
     }
 
     /// <summary>The driver's row condition, with the bounds its range implies on start so SQLite can seek (start ≤ end).</summary>
