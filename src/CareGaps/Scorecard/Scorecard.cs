@@ -227,7 +227,7 @@ public sealed class Scorecard
     /// <summary>The Organization owning the member's most recently authored Task (the vendor working the member), else none.</summary>
     private static string Vendor(IEnumerable<FhirTask> tasks) =>
         tasks.Where(t => t.Owner?.Reference?.StartsWith("Organization/", StringComparison.Ordinal) == true)
-            .OrderByDescending(t => t.AuthoredOn, StringComparer.Ordinal).Select(t => t.Owner.Reference).FirstOrDefault() ?? "none";
+            .OrderByDescending(t => t.AuthoredOn, StringComparer.Ordinal).Select(t => t.Owner!.Reference).FirstOrDefault() ?? "none";
 
     private static bool HasCode(CodeableConcept? concept, string code) =>
         concept?.Coding.Any(c => c.System == OutreachCodes.TopicSystem && c.Code == code) == true;
