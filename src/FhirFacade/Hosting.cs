@@ -3,6 +3,7 @@ using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
 using FhirCare.FhirFacade.Limits;
 using FhirCare.FhirFacade.Measures;
+using FhirCare.FhirFacade.Outreach;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Transactions;
@@ -96,6 +97,7 @@ public static class Hosting
         services.AddFhirRateLimits(config);
         services.AddBrowserAccess(config);
         builder.Logging.AddLogHygiene();
+        services.AddOutreach(config);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();

@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Measures;
+using FhirCare.FhirFacade.Outreach;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Operations;
 using Hl7.Fhir.Model;
@@ -43,6 +44,15 @@ public static class FhirRoutes
         fhir.MapPost("/Measure/{id}/$care-gaps", CareGapsOperation.InstanceAsync).WithSummary("Gaps in care for one Measure (Parameters body)");
         fhir.MapGet("/Measure/{id}/$evaluate-measure", EvaluateMeasureOperation.HandleAsync).WithSummary("Evaluate a Measure").WithMetadata(new FhirOperation(EvaluateMeasureOperation.Name, EvaluateMeasureOperation.Definition, "Measure"));
         fhir.MapPost("/Measure/{id}/$evaluate-measure", EvaluateMeasureOperation.HandleAsync).WithSummary("Evaluate a Measure (Parameters body)");
+
+        // Outreach and trust (docs/outreach.md)
+        fhir.MapPost("/Measure/$outreach-tasks", OutreachTasksOperation.HandleAsync).WithSummary("Store open gaps as DetectedIssues and outreach Tasks (idempotent)").WithMetadata(new FhirOperation(OutreachTasksOperation.Name, OutreachTasksOperation.Definition, "Measure"));
+        fhir.MapGet("/Measure/$scorecard", ScorecardOperation.HandleAsync).WithSummary("The plan's outreach scorecard as MeasureReports").WithMetadata(new FhirOperation(ScorecardOperation.Name, ScorecardOperation.Definition, "Measure"));
+        fhir.MapPost("/Measure/$scorecard", ScorecardOperation.HandleAsync).WithSummary("The plan's outreach scorecard (Parameters body)");
+        fhir.MapGet("/Patient/{id}/$trust-stage", TrustStageOperation.ExplainAsync).WithSummary("A member's trust stage, its evidence and the next outreach").WithMetadata(new FhirOperation(TrustStageOperation.ExplainName, TrustStageOperation.ExplainDefinition, "Patient"));
+        fhir.MapPost("/Patient/{id}/$assess-trust-stage", TrustStageOperation.AssessInstanceAsync).WithSummary("Assess and record a member's trust stage").WithMetadata(new FhirOperation(TrustStageOperation.AssessName, TrustStageOperation.AssessDefinition, "Patient"));
+        fhir.MapPost("/Patient/$assess-trust-stage", TrustStageOperation.AssessAllAsync).WithSummary("Assess and record every member's trust stage").WithMetadata(new FhirOperation(TrustStageOperation.AssessName, TrustStageOperation.AssessDefinition, "Patient"));
+        fhir.MapGet("/Patient/{id}/$outreach-timeline", OutreachTimelineOperation.HandleAsync).WithSummary("A member's outreach timeline").WithMetadata(new FhirOperation(OutreachTimelineOperation.Name, OutreachTimelineOperation.Definition, "Patient"));
 
         fhir.MapGet("/{type}", SearchInteraction.TypeAsync).WithSummary("Search a type").WithMetadata(new FhirInteraction(TypeLevel.SearchType));
         fhir.MapPost("/{type}/_search", SearchInteraction.TypeAsync).WithSummary("Search a type (form POST)").DisableAntiforgery();

@@ -176,8 +176,8 @@ public sealed class MutationCorpusTests
             IssueType.Structure, "Communication.extension[1].value");
         yield return Edit("extension:unknown extension of ours", careplan, c => c["extension"]!.AsArray().Add(JsonNode.Parse($$"""{"url":"{{B}}no-such-extension","valueString":"x"}""")),
             IssueType.Extension, "CarePlan.extension[1]");
-        yield return Edit("extension:trust stage on an Observation", Example("Observation-example.json"), o => o["extension"] = new JsonArray(Stage(JsonNode.Parse(patient)!.AsObject()).DeepClone()),
-            IssueType.Extension, "Observation.extension[0]");
+        yield return Edit("extension:trust stage on a Condition", Example("Condition-example.json"), o => o["extension"] = new JsonArray(Stage(JsonNode.Parse(patient)!.AsObject()).DeepClone()),
+            IssueType.Extension, "Condition.extension[0]"); // Observation is allowed: it records a change of stage
         yield return Edit("extension:evidence points at a Patient", patient, p => Stage(p)["extension"]![2]!["valueReference"]!["reference"] = "Patient/someone",
             IssueType.Invalid, "Patient.extension[0].extension[2].value.reference");
         yield return Edit("extension:core birthPlace as a string", Example("Patient-example.json"),

@@ -26,6 +26,7 @@ public sealed class ProfileExampleTests(FhirServer server)
         { "Extension-trust-stage-invalid.json", IssueType.CodeInvalid, "Patient.extension[0].extension[0].value" },
         { "Extension-member-risk-tier-invalid.json", IssueType.Structure, "Patient.extension[1].value" },
         { "Extension-personalised-outreach-invalid.json", IssueType.Extension, "Patient.extension[2]" },
+        { "Extension-outreach-exception-invalid.json", IssueType.Structure, "Communication.extension[2].value" },
     };
 
     public static TheoryData<string> Valid => new(Directory.GetFiles(Examples, "*-valid.json").Select(Path.GetFileName).Order()!);

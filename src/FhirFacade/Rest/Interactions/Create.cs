@@ -8,7 +8,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Create
 {
     public static async Task HandleAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator, Outreach.WriteRules rules)
     {
         ResourceTypes.RequireWritable(type);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
@@ -17,9 +17,9 @@ public static class Create
         RequireType(resource, type);
         validator.Check(resource);
 
-        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context), rules);
         var existing = await MatchAsync(scope, type, context.Request.Headers["If-None-Exist"].ToString(), "If-None-Exist", ct);
-        var result = existing is not null ? Found(existing) : Write(scope, writes, resource, NewId());
+        var result = existing is not null ? Found(existing) : await WriteAsync(scope, writes, resource, NewId(), ct);
         await scope.CommitAsync(ct);
         await WriteResults.WriteAsync(context, result.Resource!, result.Status, baseUrl.Of(context.Request), result.Message);
     }
@@ -40,8 +40,9 @@ public static class Create
     public static InteractionResult Found(StoredResource existing) =>
         new(200, existing, $"{existing.Type}/{existing.Id} already matches If-None-Exist; nothing was created");
 
-    public static InteractionResult Write(WriteScope scope, VersionedWrites writes, Resource resource, string id)
+    public static async Task<InteractionResult> WriteAsync(WriteScope scope, VersionedWrites writes, Resource resource, string id, CancellationToken ct)
     {
+        await scope.ApplyRulesAsync(resource, id, null, writes, ct);
         var (write, stored) = writes.NextVersion(resource, id, 0, "POST", created: true);
         scope.Add(write, stored);
         return new InteractionResult(201, stored);

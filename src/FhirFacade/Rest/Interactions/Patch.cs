@@ -12,7 +12,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Patch
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator, Outreach.WriteRules rules)
     {
         ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
@@ -25,7 +25,7 @@ public static class Patch
         var bytes = await body.ReadBytesAsync(request, ct);
         var patch = isJsonPatch ? PatchDocument.Json(bytes) : PatchDocument.FhirPath(ResourceBody.Parse(bytes, format));
 
-        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context), rules);
         var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct, r => validator.Check(r, patched: true));
         try
         {
@@ -57,6 +57,7 @@ public static class Patch
         if (patched.TypeName != type || patched.Id != id)
             throw FhirException.Of(422, OperationOutcome.IssueType.Processing, "A patch may not change the resource's type or id");
         validate?.Invoke(patched);
+        await scope.ApplyRulesAsync(patched, id, current, writes, ct);
 
         var (write, stored) = writes.NextVersion(patched, id, current.Version, "PATCH", created: false);
         scope.Add(write, stored);

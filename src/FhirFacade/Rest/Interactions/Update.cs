@@ -11,7 +11,7 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 public static class Update
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator, Outreach.WriteRules rules)
     {
         ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
@@ -19,11 +19,11 @@ public static class Update
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         RequireBodyId(resource, type, id);
         validator.Check(resource);
-        await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
+        await SaveAsync(context, store, writes, conditional, rules, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }
 
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
-        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
+        VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator, Outreach.WriteRules rules)
     {
         ResourceTypes.RequireWritable(type);
         ResponseShape.From(context.Request);
@@ -31,7 +31,7 @@ public static class Update
         Create.RequireType(resource, type);
         validator.Check(resource);
         var id = await ResolveConditionalAsync(new WriteScope(store, conditional), resource, context.Request.QueryString.Value ?? "", "url", context.RequestAborted);
-        await SaveAsync(context, store, writes, conditional, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
+        await SaveAsync(context, store, writes, conditional, rules, resource, id, WriteResults.IfMatch(context.Request), baseUrl.Of(context.Request));
     }
 
     public static void RequireBodyId(Resource resource, string type, string id)
@@ -71,19 +71,20 @@ public static class Update
         if (ifMatch is { } expected && expected != currentVersion)
             throw WriteResults.VersionMismatch(type, id, expected, currentVersion);
         var created = current is null || current.Deleted;
+        await scope.ApplyRulesAsync(resource, id, created ? null : current, writes, ct);
         var (write, stored) = writes.NextVersion(resource, id, currentVersion, "PUT", created);
         scope.Add(write, stored);
         return new InteractionResult(created ? 201 : 200, stored);
     }
 
     /// <summary>Writes the next version, retrying a lost race unless the client pinned the version with If-Match.</summary>
-    private static async Task SaveAsync(HttpContext context, IFhirStore store, VersionedWrites writes, ConditionalMatch conditional,
+    private static async Task SaveAsync(HttpContext context, IFhirStore store, VersionedWrites writes, ConditionalMatch conditional, Outreach.WriteRules rules,
         Resource resource, string id, int? ifMatch, string baseUrl)
     {
         var ct = context.RequestAborted;
         for (int attempt = 0; ; attempt++)
         {
-            var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
+            var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context), rules);
             var result = await WriteAsync(scope, writes, resource, id, ifMatch, ct);
             try
             {

@@ -13,7 +13,8 @@ public sealed record InteractionResult(int Status, StoredResource? Resource, str
 /// identities claimed) by earlier entries as well as the store.
 /// </summary>
 /// <param name="provenance">The Provenance the request's writes get, committed with them (Audit/WriteProvenance).</param>
-public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, Audit.WriteProvenance? provenance = null)
+public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, Audit.WriteProvenance? provenance = null,
+    Outreach.WriteRules? rules = null)
 {
     private sealed record Pending(string Type, string Id, Lazy<IReadOnlyList<IndexValue>> Index, bool Deleted, StoredResource? Stored);
 
@@ -28,6 +29,13 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, A
     /// </summary>
     public void Claim(string type, string id, Func<IReadOnlyList<IndexValue>> index, bool deleted) =>
         _pending[(type, id)] = new Pending(type, id, new Lazy<IReadOnlyList<IndexValue>>(index), deleted, null);
+
+    /// <summary>
+    /// The write-rule stage (outreach: Task transitions, contact opt-outs), run by the cores before a version is added
+    /// over <paramref name="current"/> (null: none). A scope made without rules (deletes) runs none.
+    /// </summary>
+    public Task ApplyRulesAsync(Resource resource, string id, StoredResource? current, VersionedWrites writes, CancellationToken ct) =>
+        rules is null ? Task.CompletedTask : rules.ApplyAsync(this, resource, id, current, writes, ct);
 
     public bool IsClaimed(string type, string id) => _pending.ContainsKey((type, id));
 

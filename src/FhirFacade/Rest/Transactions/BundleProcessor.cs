@@ -17,7 +17,7 @@ namespace FhirCare.FhirFacade.Rest.Transactions;
 /// version run before the commit on a <see cref="TransactionView"/>; its searches right after it. A batch runs the
 /// same steps for each entry on its own and commits it alone; a failed entry gets its own error status.
 /// </summary>
-public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch conditional, VersionedWrites writes, IndexExtractor indexer, ResourceValidator validator)
+public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch conditional, VersionedWrites writes, IndexExtractor indexer, ResourceValidator validator, Outreach.WriteRules rules)
 {
     public async Task<IReadOnlyList<EntryResponse>> TransactionAsync(HttpContext context, IReadOnlyList<EntryRequest> entries)
     {
@@ -95,7 +95,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
 
     public static string StatusText(int status) => $"{status} {ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
 
-    private WriteScope NewScope(HttpContext context) => new(store, conditional, Audit.WriteProvenance.Of(context));
+    private WriteScope NewScope(HttpContext context) => new(store, conditional, Audit.WriteProvenance.Of(context), rules);
 
     private static async Task<EntryResponse> ReadAsync(HttpContext context, EntryRequest e)
     {
@@ -284,7 +284,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
             if (e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && state.Existing is null) processor.Validator.Check(e.Resource!, at: at);
             state.Result = e.Method switch
             {
-                Bundle.HTTPVerb.POST => state.Existing is { } existing ? Create.Found(existing) : Create.Write(Scope, writes, e.Resource!, state.Id!),
+                Bundle.HTTPVerb.POST => state.Existing is { } existing ? Create.Found(existing) : await Create.WriteAsync(Scope, writes, e.Resource!, state.Id!, ct),
                 Bundle.HTTPVerb.PUT => await Update.WriteAsync(Scope, writes, e.Resource!, state.Id!, e.IfMatch, ct),
                 Bundle.HTTPVerb.PATCH => await Interactions.Patch.ApplyAsync(Scope, writes, e.Type, state.Id!, PatchOf(e), e.IfMatch, ct, r => processor.Validator.Check(r, patched: true, at: at)),
                 _ => state.Id is null || await Delete.ReadAsync(Scope, e.Type, state.Id, e.IfMatch, ct) is not { } current
