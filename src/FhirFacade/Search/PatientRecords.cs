@@ -14,7 +14,13 @@ public sealed class PatientRecords(IFhirStore store, Compartments compartments)
     public const int PatientsPerQuery = 50;
 
     /// <summary>Patient, then every type that can be in a Patient compartment.</summary>
-    public IReadOnlyList<string> Types => field ??= compartments.TypesIn("Patient");
+    public IReadOnlyList<string> CompartmentTypes => field ??= compartments.TypesIn("Patient");
+
+    /// <summary>
+    /// The types of a patient's record when none are asked for: the compartment's, except AuditEvent. The server's
+    /// own log of who read the record is not part of it (every $everything would add to it); `_type=AuditEvent` asks.
+    /// </summary>
+    public IReadOnlyList<string> Types => field ??= CompartmentTypes.Where(t => t != "AuditEvent").ToList();
 
     /// <summary>
     /// One page of <paramref name="type"/> resources in the compartment of any of <paramref name="patientIds"/>

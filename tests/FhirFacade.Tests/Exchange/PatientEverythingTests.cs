@@ -153,6 +153,27 @@ public sealed class PatientEverythingTests(SyntheaLoad load) : IClassFixture<Syn
     }
 
     [Fact]
+    public async Task The_servers_audit_log_is_left_out_unless_asked_for()
+    {
+        using var server = FhirServer.With(new Dictionary<string, string?> { ["Validation:Mode"] = "off", ["Audit:Enabled"] = "true" });
+        var http = server.Http();
+        var created = await http.FhirAsync(HttpMethod.Post, "Patient", "{\"resourceType\":\"Patient\",\"active\":true}", Wire.FhirJson);
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        var patient = created.Location!.Split('/')[^3];
+        Assert.Equal(HttpStatusCode.OK, (await http.FhirGetAsync($"Patient/{patient}")).Status); // audited, about this patient
+
+        var audited = await http.FhirGetAsync($"AuditEvent?patient=Patient/{patient}");
+        Assert.NotEmpty(EntriesOf(audited.Json));
+
+        var everything = await http.FhirGetAsync($"Patient/{patient}/$everything");
+        Assert.Equal(["Patient"], EntriesOf(everything.Json).Select(e => e.Type).Distinct());
+
+        var asked = await http.FhirGetAsync($"Patient/{patient}/$everything?_type=AuditEvent");
+        Assert.True(asked.Status == HttpStatusCode.OK, asked.ToString());
+        Assert.NotEmpty(EntriesOf(asked.Json).Where(e => e.Type == "AuditEvent"));
+    }
+
+    [Fact]
     public async Task Type_level_paging_walks_every_member_and_returns_what_one_response_does()
     {
         var http = load.Server.Http();

@@ -53,8 +53,9 @@ public static class BulkExport
         var parameters = HttpMethods.IsPost(request.Method)
             ? await ExportKickOff.FromBodyAsync(context, context.RequestServices.GetRequiredService<ResourceBody>())
             : ExportKickOff.FromQuery(request);
-        var allowed = level == ExportLevel.System ? ResourceTypes.Served.Order(StringComparer.Ordinal).ToList() : records.Types;
-        await parameters.CheckAsync(level, allowed, conditional, context.RequestAborted);
+        var allowed = level == ExportLevel.System ? ResourceTypes.Served.Order(StringComparer.Ordinal).ToList() : records.CompartmentTypes;
+        var byDefault = level == ExportLevel.System ? allowed : records.Types;
+        await parameters.CheckAsync(level, allowed, byDefault, conditional, context.RequestAborted);
 
         var root = baseUrl.Of(request);
         // The manifest's request is the kick-off URL; a POST's parameters are in its body, not in the URL (export.html).

@@ -80,8 +80,12 @@ public sealed class ExportKickOff
     private static bool IsLenient(HttpRequest request) =>
         request.Headers["Prefer"].Any(h => (h ?? "").Split([',', ';']).Any(t => t.Replace(" ", "") == "handling=lenient"));
 
-    /// <summary>Checks every parameter for an export at <paramref name="level"/> whose types may be <paramref name="allowed"/>.</summary>
-    public async System.Threading.Tasks.Task CheckAsync(ExportLevel level, IReadOnlyList<string> allowed, ConditionalMatch conditional, CancellationToken ct)
+    /// <summary>
+    /// Checks every parameter for an export at <paramref name="level"/> whose types may be <paramref name="allowed"/>;
+    /// without <c>_type</c> it exports <paramref name="byDefault"/>.
+    /// </summary>
+    public async System.Threading.Tasks.Task CheckAsync(ExportLevel level, IReadOnlyList<string> allowed, IReadOnlyList<string> byDefault,
+        ConditionalMatch conditional, CancellationToken ct)
     {
         foreach (var v in _values)
             if (v.Name is not ("_outputFormat" or "_since" or "_type" or "_typeFilter" or "_elements" or "patient" or "includeAssociatedData"))
@@ -101,7 +105,7 @@ public sealed class ExportKickOff
             Since = instant;
         }
 
-        Types = allowed;
+        Types = byDefault;
         var typeValues = Of("_type").ToList();
         if (typeValues.Count > 0)
         {

@@ -168,7 +168,7 @@ public static class PatientEverything
             typeFilter = typeValues.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
             foreach (var t in typeFilter)
                 if (!ResourceTypes.Served.Contains(t)) throw FhirException.BadRequest($"_type: '{t}' is not a resource type this server serves", "_type");
-            types = types.Where(typeFilter.Contains).ToList();
+            types = records.CompartmentTypes.Where(typeFilter.Contains).ToList();
         }
         int? count = null;
         if (query.TryGetValue("_count", out var c))
@@ -179,7 +179,7 @@ public static class PatientEverything
         }
         var cursorText = query.TryGetValue("_cursor", out var cur) ? cur[0] : null;
         if (cursorText is not null && count is null) throw FhirException.BadRequest("_cursor comes from a next link and needs its _count", "_cursor");
-        return new Options(types, records.Types.ToHashSet(), typeFilter, since, (from, to), careDates, count,
+        return new Options(types, records.CompartmentTypes.ToHashSet(), typeFilter, since, (from, to), careDates, count,
             cursorText is null ? (null, 0, null) : ParseCursor(cursorText, types.Count), cursorText);
     }
 
