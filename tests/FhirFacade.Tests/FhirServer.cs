@@ -30,6 +30,7 @@ public sealed class FhirServer : IDisposable
         {
             b.UseEnvironment("Test");
             b.UseSetting("Storage:Sqlite:Path", DatabasePath);
+            b.UseSetting("Security:Enabled", "false"); // tests of authorization turn it on through With(...)
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) b.UseSetting(key, value);
         });
         _ = _factory.Server; // start now, not in the first test

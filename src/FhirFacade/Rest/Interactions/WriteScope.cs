@@ -64,5 +64,10 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
         return matches;
     }
 
-    public Task CommitAsync(CancellationToken ct) => _writes.Count == 0 ? Task.CompletedTask : store.CommitAsync(_writes, ct);
+    public async Task CommitAsync(CancellationToken ct)
+    {
+        if (_writes.Count == 0) return;
+        await conditional.Policy.AdmitAsync(_writes, store, ct);
+        await store.CommitAsync(_writes, ct);
+    }
 }
