@@ -66,8 +66,11 @@ public static class BulkExport
             since = instant;
         }
 
+        var access = Security.AccessPolicy.Of(context);
+        if (access.InContext)
+            throw FhirException.Of(403, OperationOutcome.IssueType.Forbidden, "Bulk export is not available to patient-context or vendor tokens (their data is read through search and $everything)");
         var allowed = level == ExportLevel.System ? ResourceTypes.Served.Order(StringComparer.Ordinal).ToList() : records.Types;
-        var types = allowed;
+        var types = allowed.Where(t => access.Allows(t, Security.Permissions.Read)).ToList();
         if (query.TryGetValue("_type", out var typeValues))
         {
             var asked = typeValues.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct().ToList();
@@ -76,6 +79,7 @@ public static class BulkExport
                 if (!ResourceTypes.Served.Contains(t)) throw FhirException.BadRequest($"_type: '{t}' is not a resource type this server serves", "_type");
                 if (!allowed.Contains(t)) throw FhirException.BadRequest($"_type: no {t} can be in a Patient compartment, so a {level}-level export has none", "_type");
             }
+            foreach (var t in asked) access.Demand(t, Security.Permissions.Read);
             types = asked;
         }
 

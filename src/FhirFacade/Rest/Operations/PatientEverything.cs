@@ -4,6 +4,7 @@ using System.Text;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Search.Expressions;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.WebUtilities;
@@ -30,7 +31,7 @@ public static class PatientEverything
         var shape = ResponseShape.From(context.Request);
         var options = Parse(context.Request, records, instance: true);
         var store = context.RequestServices.GetRequiredService<IFhirStore>();
-        var patient = await store.ReadAsync("Patient", id, context.RequestAborted) ?? throw FhirException.NotFound($"Patient/{id} is not known");
+        var patient = await AccessPolicy.Of(context).ReadAsync(store, "Patient", id, context.RequestAborted) ?? throw FhirException.NotFound($"Patient/{id} is not known");
         if (patient.Deleted) throw Read.Gone(patient);
 
         var root = baseUrl.Of(context.Request);
@@ -38,7 +39,7 @@ public static class PatientEverything
         var bundle = new BundleResponse(Bundle.BundleType.Searchset, root);
         if (options.Count is not { } count)
         {
-            bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = StreamAsync(records, [id], options, context.RequestAborted) };
+            bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = StreamAsync(records, [id], options, AccessPolicy.Of(context), context.RequestAborted) };
             bundle.Links.Add(("self", self + context.Request.QueryString));
             await bundle.WriteAsync(context, shape);
             return;
@@ -52,7 +53,7 @@ public static class PatientEverything
         for (; typeIndex < options.Types.Count && remaining > 0; typeIndex++, cursor = null)
         {
             var type = options.Types[typeIndex];
-            var page = await records.PageAsync(type, [id], options.Filter, cursor, remaining, withReferenced: true, context.RequestAborted);
+            var page = await records.PageAsync(type, [id], options.Filter, cursor, remaining, withReferenced: true, context.RequestAborted, AccessPolicy.Of(context));
             Add(bundle.Entries, page, options, emitted);
             remaining -= page.Matches.Count;
             if (page.Next is not null) { next = Cursor(typeIndex, page.Next); break; }
@@ -69,20 +70,20 @@ public static class PatientEverything
         var shape = ResponseShape.From(context.Request);
         var options = Parse(context.Request, records, instance: false);
         var root = baseUrl.Of(context.Request);
-        var bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = AllPatientsAsync(records, options, context.RequestAborted) };
+        var bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = AllPatientsAsync(records, options, AccessPolicy.Of(context), context.RequestAborted) };
         bundle.Links.Add(("self", $"{root}/Patient/$everything{context.Request.QueryString}"));
         await bundle.WriteAsync(context, shape);
     }
 
-    private static async IAsyncEnumerable<BundleEntry> AllPatientsAsync(PatientRecords records, Options options, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<BundleEntry> AllPatientsAsync(PatientRecords records, Options options, AccessPolicy access, [EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var ids in records.AllPatientIdsAsync(ct))
-            await foreach (var e in StreamAsync(records, ids, options, ct))
+            await foreach (var e in StreamAsync(records, ids, options, access, ct))
                 yield return e;
     }
 
     /// <summary>Every type's pages for these patients; referenced resources once each (per Bundle).</summary>
-    private static async IAsyncEnumerable<BundleEntry> StreamAsync(PatientRecords records, IReadOnlyList<string> ids, Options options,
+    private static async IAsyncEnumerable<BundleEntry> StreamAsync(PatientRecords records, IReadOnlyList<string> ids, Options options, AccessPolicy access,
         [EnumeratorCancellation] CancellationToken ct)
     {
         var emitted = new HashSet<(string, string)>();
@@ -91,7 +92,7 @@ public static class PatientEverything
             string? cursor = null;
             do
             {
-                var page = await records.PageAsync(type, ids, options.Filter, cursor, PageSize, withReferenced: true, ct);
+                var page = await records.PageAsync(type, ids, options.Filter, cursor, PageSize, withReferenced: true, ct, access);
                 var entries = new List<BundleEntry>();
                 Add(entries, page, options, emitted);
                 foreach (var e in entries) yield return e;
