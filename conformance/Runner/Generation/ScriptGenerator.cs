@@ -37,6 +37,8 @@ public static class ScriptGenerator
         foreach (var claimed in rest.Resource.Where(r => r.Type is not null).OrderBy(r => r.Type, StringComparer.Ordinal))
         {
             var type = claimed.Type!;
+            // A type clients cannot create (AuditEvent: the server records those) has no fixtures a script could make.
+            if (!claimed.Interaction.Any(i => i.Code == CapabilityStatement.TypeRestfulInteraction.Create)) continue;
             var sources = examples[type].Any() ? examples[type].ToList() : [MinimalResources.Create(type, "kit-minimal")];
             var fixtures = sources.Select(r => (File: WriteFixture(output, Tagged(r, null)), Resource: Tagged(r, null))).ToList();
             var updated = WriteFixture(output, Tagged(sources[0], "updated"), ".updated");
