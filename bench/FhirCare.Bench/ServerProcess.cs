@@ -92,6 +92,8 @@ sealed class ServerProcess : IDisposable
                      "--urls", baseUri.ToString().TrimEnd('/'),
                      $"--Storage:Sqlite:Path={Path.Combine(dataDirectory, "bench.db")}",
                      "--Logging:LogLevel:Default=Warning",
+                     // Production turns security on; the scenarios send no token (an --auth mode is still to come).
+                     "--Security:Enabled=false",
                  }.Concat(settings))
             startInfo.ArgumentList.Add(argument);
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";

@@ -8,6 +8,7 @@ using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Rest.Transactions;
 using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using FhirCare.FhirFacade.Storage.Cosmos;
 using FhirCare.FhirFacade.Storage.Sqlite;
@@ -99,6 +100,7 @@ public static class Hosting
         builder.Logging.AddLogHygiene();
         services.AddOutreach(config);
 
+        builder.AddFhirSecurity();
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
@@ -117,6 +119,7 @@ public static class Hosting
         app.UseSwaggerUI();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.UseFhirSecurity();
         app.MapFhir();
         // Build the registry (parses ~1,500 parameter expressions into POCO paths) before the first request, not during it.
         app.Services.GetRequiredService<SearchParameterRegistry>();

@@ -35,6 +35,7 @@ public sealed class FhirServer : IDisposable
         {
             b.UseEnvironment("Test");
             b.UseSetting("Storage:Sqlite:Path", DatabasePath);
+            b.UseSetting("Security:Enabled", "false"); // tests of authorization turn it on through With(...)
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) b.UseSetting(key, value);
             if (services is not null) b.ConfigureTestServices(services);
         });

@@ -48,15 +48,23 @@ public sealed class Compartments
     /// The condition for "a <paramref name="resourceType"/> in <paramref name="compartment"/>/<paramref name="id"/>",
     /// or null when no resource of that type can be in the compartment.
     /// </summary>
-    public SearchExpression? Membership(string compartment, string id, string resourceType)
+    public SearchExpression? Membership(string compartment, string id, string resourceType) =>
+        Membership(compartment, resourceType, new IdCondition([id]), key => new ReferenceCondition(key, compartment, id, null));
+
+    /// <summary>
+    /// The condition for "a <paramref name="resourceType"/> in the compartment of some <paramref name="compartment"/>":
+    /// <paramref name="self"/> for the compartment's own type, and <paramref name="byReference"/> (given the index key
+    /// of each reference parameter that puts a resource into the compartment) for the others; null when none applies.
+    /// </summary>
+    public SearchExpression? Membership(string compartment, string resourceType, SearchExpression self, Func<string, SearchExpression> byReference)
     {
         if (!_byType.TryGetValue(compartment, out var definition)) return null;
         var conditions = new List<SearchExpression>();
-        if (resourceType == compartment) conditions.Add(new IdCondition([id]));
+        if (resourceType == compartment) conditions.Add(self);
         if (definition.Parameters.TryGetValue(resourceType, out var codes))
             foreach (var code in codes)
                 if (_registry.Find(resourceType, code) is { Type: SearchParamType.Reference } p)
-                    conditions.Add(new ReferenceCondition(p.IndexKey, compartment, id, null));
+                    conditions.Add(byReference(p.IndexKey));
         return conditions.Count switch { 0 => null, 1 => conditions[0], _ => new AnyOf(conditions) };
     }
 }

@@ -27,18 +27,26 @@ public sealed class PatientRecords(IFhirStore store, Compartments compartments)
     /// (at most <see cref="PatientsPerQuery"/>), also matching <paramref name="filter"/>; with the resources they
     /// reference when <paramref name="withReferenced"/>.
     /// </summary>
-    public Task<SearchPage> PageAsync(string type, IReadOnlyList<string> patientIds, SearchExpression? filter, string? cursor, int count,
-        bool withReferenced, CancellationToken ct)
+    /// <param name="access">When given, only what it lets the request see: types it may read, within its context.</param>
+    public async Task<SearchPage> PageAsync(string type, IReadOnlyList<string> patientIds, SearchExpression? filter, string? cursor, int count,
+        bool withReferenced, CancellationToken ct, Security.AccessPolicy? access = null)
     {
         var membership = patientIds.Select(id => compartments.Membership("Patient", id, type)).OfType<SearchExpression>().ToList();
-        if (membership.Count == 0) return Task.FromResult(new SearchPage([], [], null, null, null));
+        var empty = new SearchPage([], [], null, null, null);
+        if (membership.Count == 0) return empty;
+        if (access is { Enforced: true })
+        {
+            if ((access.On(type) & (Security.Permissions.Read | Security.Permissions.Search)) == 0) return empty;
+            if (access.Condition(type) is { } context) filter = filter is null ? context : new AllOf([filter, context]);
+        }
         SearchExpression condition = membership.Count == 1 ? membership[0] : new AnyOf(membership);
         var query = new SearchQuery(type, filter is null ? condition : new AllOf([condition, filter]), [], count, 0, TotalMode.None)
         {
             Cursor = cursor,
             Includes = withReferenced ? [new IncludeSpec(false, type, null, null, false)] : [],
         };
-        return store.SearchAsync(query, ct);
+        var page = await store.SearchAsync(query, ct);
+        return access is { Enforced: true } && page.Included.Count > 0 ? page with { Included = await access.VisibleAsync(page.Included, store, ct) } : page;
     }
 
     /// <summary>Every stored, current patient id, a page at a time (for type-level $everything and Patient-level $export).</summary>

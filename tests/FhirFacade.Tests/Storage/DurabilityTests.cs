@@ -53,7 +53,7 @@ public sealed class DurabilityTests : IDisposable
             var dll = Path.Combine(AppContext.BaseDirectory, "FhirCare.FhirFacade.dll");
             var start = new ProcessStartInfo("dotnet")
             {
-                ArgumentList = { dll, "--urls", url, "--Storage:Sqlite:Path", databasePath, "--Logging:LogLevel:Default", "Warning" },
+                ArgumentList = { dll, "--urls", url, "--Storage:Sqlite:Path", databasePath, "--Logging:LogLevel:Default", "Warning", "--Security:Enabled", "false" },
                 WorkingDirectory = AppContext.BaseDirectory,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -16,7 +16,7 @@ public sealed record FhirOperation(string Name, string Definition, params string
 
 /// <summary>capabilities: GET /metadata (http.html#capabilities). Built once from the endpoint table and the search registry.</summary>
 public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
-    ConformanceResources conformance, IConfiguration configuration)
+    ConformanceResources conformance, IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Security.SecurityOptions> security)
 {
     /// <summary>What clients may not do to a read-only type (ResourceTypes.ReadOnly).</summary>
     private static readonly CapabilityStatement.TypeRestfulInteraction[] Writes =
@@ -25,7 +25,14 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
         CapabilityStatement.TypeRestfulInteraction.Patch, CapabilityStatement.TypeRestfulInteraction.Delete,
     ];
 
-    private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment, conformance, StoreNote(configuration)));
+
+    private readonly Lazy<CapabilityStatement> _statement = new(() => WithSecurity(Build(endpoints, registry, compartments, environment, conformance, StoreNote(configuration)), security.Value));
+
+    private static CapabilityStatement WithSecurity(CapabilityStatement statement, Security.SecurityOptions security)
+    {
+        statement.Rest[0].Security = Security.SmartCapability.Describe(security);
+        return statement;
+    }
 
     /// <summary>What the configured store does not do that the rest of the statement would otherwise suggest.</summary>
     private static string StoreNote(IConfiguration configuration) => configuration["Storage:Provider"] == "Cosmos"

@@ -1,4 +1,5 @@
 using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -8,14 +9,17 @@ namespace FhirCare.FhirFacade.Rest.Interactions;
 /// Resolves the criteria of conditional create/update/delete and of conditional references. Criteria are parsed
 /// strictly: an unknown parameter is a 400, never silently dropped (dropping it would widen the match).
 /// </summary>
-public sealed class ConditionalMatch(SearchQueryParser parser, ValueSetExpansion valueSets, IFhirStore store)
+public sealed class ConditionalMatch(SearchQueryParser parser, ValueSetExpansion valueSets, IFhirStore store, IHttpContextAccessor http)
 {
+    /// <summary>The current request's access policy: criteria match only what it may see, writes stay within it.</summary>
+    public AccessPolicy Policy => http.HttpContext is { } context ? AccessPolicy.Of(context) : AccessPolicy.Open;
+
     public async Task<IReadOnlyList<StoredResource>> FindAsync(string type, string criteria, string source, CancellationToken ct) =>
         await FindAsync(await ParseAsync(type, criteria, source, ct), 2, ct);
 
     /// <summary>Up to <paramref name="limit"/> stored matches of a parsed criteria query.</summary>
     public async Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery query, int limit, CancellationToken ct) =>
-        (await store.SearchAsync(query with { Count = limit, Offset = 0, Sort = [], Total = TotalMode.None, Includes = [] }, ct)).Matches;
+        (await store.SearchAsync(Policy.Restrict(query) with { Count = limit, Offset = 0, Sort = [], Total = TotalMode.None, Includes = [] }, ct)).Matches;
 
     public async Task<SearchQuery> ParseAsync(string type, string criteria, string source, CancellationToken ct)
     {

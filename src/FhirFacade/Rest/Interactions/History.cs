@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
 
@@ -23,7 +24,7 @@ public static class History
     {
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
-        if (await store.ReadAsync(type, id, context.RequestAborted) is null) throw FhirException.NotFound($"{type}/{id} is not known");
+        if (await AccessPolicy.Of(context).ReadAsync(store, type, id, context.RequestAborted) is null) throw FhirException.NotFound($"{type}/{id} is not known");
         await RunAsync(context, store, baseUrl, HistoryLevel.Instance, type, id);
     }
 
@@ -57,7 +58,7 @@ public static class History
         bundle.Links.Add(("self", root + "/" + path + request.QueryString));
         bundle.Links.Add(("first", Link(root, path, q["_since"], q["_at"], count, null)));
         if (page.Next is { } next) bundle.Links.Add(("next", Link(root, path, q["_since"], q["_at"], count, next)));
-        foreach (var entry in page.Entries) bundle.Entries.Add(new BundleEntry(entry, WithRequest: true));
+        foreach (var entry in await AccessPolicy.Of(context).VisibleAsync(page.Entries, store, context.RequestAborted)) bundle.Entries.Add(new BundleEntry(entry, WithRequest: true));
         await bundle.WriteAsync(context, shape);
     }
 

@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
 
@@ -11,7 +12,7 @@ public static class Read
         ResourceTypes.Require(type);
         ResourceTypes.RequireId(id);
         var shape = ResponseShape.From(context.Request);
-        var stored = await store.ReadAsync(type, id, context.RequestAborted)
+        var stored = await AccessPolicy.Of(context).ReadAsync(store, type, id, context.RequestAborted)
             ?? throw FhirException.NotFound($"{type}/{id} is not known");
         if (stored.Deleted) throw Gone(stored);
         if (NotModified(context.Request, stored))

@@ -1,5 +1,6 @@
 using System.Text;
 using FhirCare.FhirFacade.Search;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Rest;
@@ -78,6 +79,8 @@ public static class SearchInteraction
         {
             throw FhirException.BadRequest(e.Message, e.Parameter, OperationOutcome.IssueType.NotSupported);
         }
+        var policy = AccessPolicy.Of(context);
+        query = policy.Restrict(query);
         if (shape.Summary == SummaryType.Count) query = query with { Count = 0, Total = TotalMode.Accurate };
         SearchPage page;
         try
@@ -98,7 +101,7 @@ public static class SearchInteraction
         if (page.Previous is { } previous) bundle.Links.Add(("previous", Link(root, path, parsed.Used, query.Count, previous, 0)));
         if (page.Next is { } next) bundle.Links.Add(("next", Link(root, path, parsed.Used, query.Count, next, 0)));
         foreach (var match in page.Matches) bundle.Entries.Add(new BundleEntry(match, Bundle.SearchEntryMode.Match));
-        foreach (var include in page.Included) bundle.Entries.Add(new BundleEntry(include, Bundle.SearchEntryMode.Include));
+        foreach (var include in await policy.VisibleAsync(page.Included, store, context.RequestAborted)) bundle.Entries.Add(new BundleEntry(include, Bundle.SearchEntryMode.Include));
         if (parsed.Ignored.Count > 0)
             bundle.Outcome = new OperationOutcome
             {

@@ -1,3 +1,4 @@
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 
 namespace FhirCare.FhirFacade.Rest.Interactions;
@@ -12,8 +13,9 @@ public static class VRead
         if (!int.TryParse(vid, System.Globalization.NumberStyles.None, null, out var version) || version < 1)
             throw FhirException.BadRequest($"'{vid}' is not a version id (a positive whole number)", "vid");
         var shape = ResponseShape.From(context.Request);
-        var stored = await store.ReadVersionAsync(type, id, version, context.RequestAborted)
-            ?? throw FhirException.NotFound($"{type}/{id} has no version {version}");
+        var stored = await store.ReadVersionAsync(type, id, version, context.RequestAborted) is { } found
+                     && await AccessPolicy.Of(context).MayReadAsync(found, store, context.RequestAborted) ? found
+            : throw FhirException.NotFound($"{type}/{id} has no version {version}");
         if (stored.Deleted) throw Read.Gone(stored);
         await FhirResponses.WriteStoredAsync(context, stored, 200, shape);
     }

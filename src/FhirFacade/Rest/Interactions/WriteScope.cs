@@ -73,7 +73,10 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, A
         return matches;
     }
 
-    public Task CommitAsync(CancellationToken ct) =>
-        _writes.Count == 0 ? Task.CompletedTask
-        : store.CommitAsync(provenance is null ? _writes : [.. _writes, .. provenance.For(_writes)], ct);
+    public async Task CommitAsync(CancellationToken ct)
+    {
+        if (_writes.Count == 0) return;
+        await conditional.Policy.AdmitAsync(_writes, store, ct);
+        await store.CommitAsync(provenance is null ? _writes : [.. _writes, .. provenance.For(_writes)], ct);
+    }
 }

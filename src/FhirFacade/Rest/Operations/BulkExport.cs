@@ -55,7 +55,12 @@ public static class BulkExport
             : ExportKickOff.FromQuery(request);
         var allowed = level == ExportLevel.System ? ResourceTypes.Served.Order(StringComparer.Ordinal).ToList() : records.CompartmentTypes;
         var byDefault = level == ExportLevel.System ? allowed : records.Types;
-        await parameters.CheckAsync(level, allowed, byDefault, conditional, context.RequestAborted);
+        var access = Security.AccessPolicy.Of(context);
+        if (access.InContext)
+            throw FhirException.Of(403, OperationOutcome.IssueType.Forbidden, "Bulk export is not available to patient-context or vendor tokens (their data is read through search and $everything)");
+        // Without _type the export holds what the token may read; a _type the token may not read is refused.
+        await parameters.CheckAsync(level, allowed, byDefault.Where(t => access.Allows(t, Security.Permissions.Read)).ToList(), conditional, context.RequestAborted);
+        foreach (var t in parameters.Types) access.Demand(t, Security.Permissions.Read);
 
         var root = baseUrl.Of(request);
         // The manifest's request is the kick-off URL; a POST's parameters are in its body, not in the URL (export.html).

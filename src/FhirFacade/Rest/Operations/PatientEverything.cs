@@ -4,6 +4,7 @@ using System.Text;
 using FhirCare.FhirFacade.Rest.Interactions;
 using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Search.Expressions;
+using FhirCare.FhirFacade.Security;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.WebUtilities;
@@ -31,7 +32,7 @@ public static class PatientEverything
         var shape = ResponseShape.From(context.Request);
         var options = Parse(context.Request, records, context.RequestServices.GetRequiredService<CareDates>());
         var store = context.RequestServices.GetRequiredService<IFhirStore>();
-        var patient = await store.ReadAsync("Patient", id, context.RequestAborted) ?? throw FhirException.NotFound($"Patient/{id} is not known");
+        var patient = await AccessPolicy.Of(context).ReadAsync(store, "Patient", id, context.RequestAborted) ?? throw FhirException.NotFound($"Patient/{id} is not known");
         if (patient.Deleted) throw Read.Gone(patient);
         await RespondAsync(context, shape, options, records, baseUrl, $"Patient/{id}/$everything", after => Task.FromResult<IReadOnlyList<string>>(after is null ? [id] : []));
     }
@@ -58,7 +59,7 @@ public static class PatientEverything
         var bundle = new BundleResponse(Bundle.BundleType.Searchset, root);
         if (options.Count is not { } count)
         {
-            bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = StreamAsync(records, chunkAfter, options, ct) };
+            bundle = new BundleResponse(Bundle.BundleType.Searchset, root) { Streamed = StreamAsync(records, chunkAfter, options, AccessPolicy.Of(context), ct) };
             bundle.Links.Add(("self", self + context.Request.QueryString));
             await bundle.WriteAsync(context, shape);
             return;
@@ -76,7 +77,7 @@ public static class PatientEverything
             for (; typeIndex < options.Types.Count && remaining > 0; typeIndex++, cursor = null)
             {
                 var type = options.Types[typeIndex];
-                var page = await records.PageAsync(type, ids, options.FilterFor(type), cursor, remaining, withReferenced: true, ct);
+                var page = await records.PageAsync(type, ids, options.FilterFor(type), cursor, remaining, withReferenced: true, ct, AccessPolicy.Of(context));
                 Add(bundle.Entries, page, options, emitted);
                 remaining -= page.Matches.Count;
                 if (page.Next is not null) { next = Cursor(after, typeIndex, page.Next); break; }
@@ -95,7 +96,7 @@ public static class PatientEverything
 
     /// <summary>Every chunk's every type, page by page; referenced resources once each per chunk of patients.</summary>
     private static async IAsyncEnumerable<BundleEntry> StreamAsync(PatientRecords records, Func<string?, Task<IReadOnlyList<string>>> chunkAfter,
-        Options options, [EnumeratorCancellation] CancellationToken ct)
+        Options options, AccessPolicy access, [EnumeratorCancellation] CancellationToken ct)
     {
         string? after = null;
         while (true)
@@ -108,7 +109,7 @@ public static class PatientEverything
                 string? cursor = null;
                 do
                 {
-                    var page = await records.PageAsync(type, ids, options.FilterFor(type), cursor, PageSize, withReferenced: true, ct);
+                    var page = await records.PageAsync(type, ids, options.FilterFor(type), cursor, PageSize, withReferenced: true, ct, access);
                     var entries = new List<BundleEntry>();
                     Add(entries, page, options, emitted);
                     foreach (var e in entries) yield return e;

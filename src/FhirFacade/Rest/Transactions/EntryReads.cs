@@ -49,7 +49,9 @@ public static class EntryReads
             ({ } v, [var type, var id, "_history", var vid]) when ReadsById(entry) => c => VRead.HandleAsync(c, type, id, vid, v),
             _ => Route(entry.Path) ?? throw NoEndpoint(entry),
         };
-        var sub = new DefaultHttpContext { RequestServices = outer.RequestServices, RequestAborted = outer.RequestAborted };
+        Demand(Security.AccessPolicy.Of(outer), entry.Path);
+        var sub = new DefaultHttpContext { RequestServices = outer.RequestServices, RequestAborted = outer.RequestAborted, User = outer.User };
+        sub.Items[typeof(Security.AccessPolicy)] = Security.AccessPolicy.Of(outer);
         var request = sub.Request;
         request.Method = "GET";
         request.Scheme = outer.Request.Scheme;
@@ -74,6 +76,20 @@ public static class EntryReads
             LastModified: DateTimeOffset.TryParse(response.Headers.LastModified.ToString(), System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal, out var modified) ? modified : null,
             Resource: json is null ? null : (ReadOnlyMemory<byte>?)json); // (a null byte[] would become empty Memory, not null)
+    }
+
+    /// <summary>The scope check the HTTP endpoint of the same shape gets from its metadata (see Security/AccessFilter.cs).</summary>
+    private static void Demand(Security.AccessPolicy policy, string[] path)
+    {
+        var interaction = path switch
+        {
+            [] or ["_history"] => new FhirInteraction(SystemLevel: Hl7.Fhir.Model.CapabilityStatement.SystemRestfulInteraction.SearchSystem),
+            ["metadata"] => null,
+            [_] or [_, _, _] when path.Length == 1 || path[2] != "_history" && path[2] != "$everything" => new FhirInteraction(Hl7.Fhir.Model.CapabilityStatement.TypeRestfulInteraction.SearchType),
+            [_, "_history"] => new FhirInteraction(Hl7.Fhir.Model.CapabilityStatement.TypeRestfulInteraction.HistoryType),
+            _ => new FhirInteraction(Hl7.Fhir.Model.CapabilityStatement.TypeRestfulInteraction.Read),
+        };
+        if (interaction is not null) Security.AccessFilter.Demand(policy, interaction, path.Length == 3 && path[2] is not ("_history" or "$everything") ? path[2] : path.FirstOrDefault());
     }
 
     public static FhirException NoEndpoint(EntryRequest entry) =>
