@@ -55,7 +55,7 @@ public sealed class Invariants
         ["contained.contained.empty()"] = NoContained,
         ["contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()"] = NoContained,
         ["contained.meta.security.empty()"] = NoContained,
-        [Dom3] = NoContained,
+        [Dom3] = v => v is DomainResource d ? ContainedAreReferenced(d) : null,
         ["text.`div`.exists()"] = v => v is DomainResource d ? d.Text?.Div is not null : null, // dom-6
         ["code.empty() or system.exists()"] = v => v is Quantity q ? q.CodeElement is null || q.SystemElement is not null : null, // qty-3
         ["comparator.empty()"] = v => v is Quantity q ? q.ComparatorElement is null : null, // sqty-1
@@ -67,6 +67,43 @@ public sealed class Invariants
     };
 
     private static bool? NoContained(Base value) => value is DomainResource { Contained.Count: 0 } ? true : null;
+
+    /// <summary>
+    /// dom-3 without the engine (its expression walks every descendant once per contained resource): each contained
+    /// resource is named as "#id" by a reference, canonical, uri or url anywhere in the resource, or itself refers to
+    /// its container ("#").
+    /// </summary>
+    private static bool ContainedAreReferenced(DomainResource resource)
+    {
+        if (resource.Contained.Count == 0) return true;
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        Collect(resource, named);
+        foreach (var contained in resource.Contained)
+        {
+            if (contained.Id is { } id && named.Contains("#" + id)) continue;
+            var inner = new HashSet<string>(StringComparer.Ordinal);
+            Collect(contained, inner);
+            if (!inner.Contains("#")) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Every Reference.reference and canonical/uri/url value below <paramref name="value"/>.</summary>
+    private static void Collect(Base value, HashSet<string> into)
+    {
+        foreach (var (_, element) in value.EnumerateElements())
+        {
+            foreach (var child in element is Base single ? [single] : ((System.Collections.IEnumerable)element).OfType<Base>())
+            {
+                switch (child)
+                {
+                    case ResourceReference { Reference: { } reference }: into.Add(reference); break;
+                    case PrimitiveType { TypeName: "uri" or "canonical" or "url" } p when p.ToString() is { } text: into.Add(text); break;
+                }
+                Collect(child, into);
+            }
+        }
+    }
 
     private static CompiledExpression? Compile(string expression)
     {

@@ -7,6 +7,7 @@ namespace FhirCare.FhirFacade.Tests.Conformance;
 /// <summary>
 /// Every resource the kit writes is valid against its core definition and claimed profiles (the server's default
 /// Validation:Mode=profiles), so the kit runs against a validating server and a fixture failure means a server bug.
+/// Fixtures named <c>*-invalid.json</c> are invalid on purpose (the unhappy paths of the hand-written scripts).
 /// </summary>
 public sealed class KitFixtureTests
 {
@@ -15,6 +16,7 @@ public sealed class KitFixtureTests
         var data = new TheoryData<string>();
         foreach (var file in Directory.GetFiles(KitFolder.Find(), "*.json", SearchOption.AllDirectories)
                      .Where(f => f.Contains($"{Path.DirectorySeparatorChar}fixtures{Path.DirectorySeparatorChar}") && f.Contains($"{Path.DirectorySeparatorChar}scripts{Path.DirectorySeparatorChar}"))
+                     .Where(f => !f.EndsWith("-invalid.json", StringComparison.Ordinal))
                      .Select(f => Path.GetRelativePath(KitFolder.Find(), f)).Order(StringComparer.Ordinal))
             data.Add(file);
         return data;
