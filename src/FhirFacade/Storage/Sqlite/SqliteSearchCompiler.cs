@@ -151,8 +151,10 @@ internal sealed class SqliteSearchCompiler
     {
         var seek = Seek(walk.Driver);
         var sql = new StringBuilder($"{seek} AND {where}");
+        // Value conditions probe by the driver row's rid, so SQLite checks them before it reads the resource and
+        // version rows: only matches pay for those.
         foreach (var o in operands.Where(o => o != walk.Driver))
-            sql.Append(" AND ").Append(IsValueCondition(o) ? $"EXISTS (SELECT 1 FROM {Table(o)} WHERE {Row(o)} AND rid = r.rid)" : Predicate(o, "r"));
+            sql.Append(" AND ").Append(IsValueCondition(o) ? OnDriverRow(o, walk.Driver) : Predicate(o, "r"));
         // A resource with several driver rows (two names starting "Sm") is returned at the first of them only.
         if (walk.Keys.Length > 0)
             sql.Append($" AND NOT EXISTS (SELECT 1 FROM {walk.Table} WHERE rid = d.rid AND {Seek(walk.Driver)} AND ({string.Join(", ", walk.Keys)}) {(walk.Descending ? ">" : "<")} ({string.Join(", ", walk.Keys.Select(k => "d." + k))}))");
@@ -166,6 +168,19 @@ internal sealed class SqliteSearchCompiler
             FROM {walk.Table} d JOIN resource r ON r.rid = d.rid JOIN version v ON v.rid = r.rid AND v.version = r.version
             WHERE {sql} ORDER BY {string.Join(", ", columns.Select(k => $"{k} {direction}"))} LIMIT {query.Count + 1} OFFSET {(cursor is null ? query.Offset : 0)}
             """;
+    }
+
+    /// <summary>
+    /// A value condition checked for the walked resource. The other bound of a date window (date=ge…&amp;date=lt…) is
+    /// usually met by the driver row itself: testing that row first saves the probe, which still decides otherwise
+    /// (any of the resource's values may meet each bound).
+    /// </summary>
+    private string OnDriverRow(SearchExpression condition, SearchExpression driver)
+    {
+        var probe = $"EXISTS (SELECT 1 FROM {Table(condition)} WHERE {Row(condition)} AND rid = d.rid)";
+        return condition is DateCondition { Comparator: not Comparator.Ne } date && driver is DateCondition own && own.Param == date.Param
+            ? $"({Range("d.start", "d.end", date.Comparator, date.Start, date.End)} OR {probe})"
+            : probe;
     }
 
     /// <summary>The driver's row condition, with the bounds its range implies on start so SQLite can seek (start ≤ end).</summary>
@@ -237,6 +252,8 @@ internal sealed class SqliteSearchCompiler
     private string Predicate(SearchExpression e, string alias) => e switch
     {
         AllOf all => Conjunction(all.Operands, alias),
+        AnyOf any when Alternatives(any).All(IsValueCondition) =>
+            $"{alias}.rid IN ({string.Join(" UNION ALL ", Alternatives(any).Select(o => $"SELECT rid FROM {Table(o)} WHERE {Row(o)}"))})",
         AnyOf any => "(" + string.Join(" OR ", any.Operands.Select(o => Predicate(o, alias))) + ")",
         Not not => $"NOT {Predicate(not.Operand, alias)}",
         IdCondition id => $"{alias}.id IN ({string.Join(", ", id.Ids.Select(i => Param(i)))})",
@@ -249,6 +266,14 @@ internal sealed class SqliteSearchCompiler
         NumberCondition { Comparator: Comparator.Ne } n => $"NOT {Predicate(n with { Comparator = Comparator.Eq }, alias)}",
         _ => $"{alias}.rid IN (SELECT rid FROM {Table(e)} WHERE {Row(e)})",
     };
+
+    /// <summary>
+    /// The operands of an OR, nested ORs flattened. When all are index lookups, one IN over their union lets SQLite read
+    /// just the matching rows; an OR of separate IN tests makes it visit every resource of the type (a page of members'
+    /// compartments, 64 × 2 reference conditions, went from ~90 ms to ~10 ms on 90,000 Observations).
+    /// </summary>
+    private static IEnumerable<SearchExpression> Alternatives(AnyOf any) =>
+        any.Operands.SelectMany(o => o is AnyOf nested ? Alternatives(nested) : [o]);
 
     /// <summary>
     /// AND of conditions. Without statistics SQLite cannot tell which index lookup is the selective one, so we say:
