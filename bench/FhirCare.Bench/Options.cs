@@ -12,6 +12,7 @@ sealed class Options
           --duration SECONDS   measured time per scenario (default 20)
           --warmup SECONDS     unmeasured time before each scenario (default 5)
           --server-dll PATH    server to start (default src/FhirFacade/bin/Release/net10.0/FhirCare.FhirFacade.dll)
+          --server-arg ARG     an argument for the started server, repeatable (e.g. --server-arg=--Audit:Enabled=false)
           --url URL            use a running server instead of starting one
           --seed-count N       Patients created before read/update (default 2000)
           --validation-mode M  the started server's Validation:Mode: off, core or profiles (default: the server's, profiles)
@@ -42,6 +43,7 @@ sealed class Options
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(20);
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
     public string? ServerDll { get; private set; }
+    public List<string> ServerArgs { get; } = [];
     public Uri? Url { get; private set; }
     public int SeedCount { get; private set; } = 2000;
     public bool ShowHelp { get; private set; }
@@ -104,6 +106,9 @@ sealed class Options
                     break;
                 case "--server-dll":
                     options.ServerDll = value;
+                    break;
+                case "--server-arg":
+                    options.ServerArgs.Add(value);
                     break;
                 case "--url":
                     options.Url = Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var url)

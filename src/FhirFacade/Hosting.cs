@@ -1,5 +1,7 @@
+using FhirCare.FhirFacade.Audit;
 using FhirCare.FhirFacade.Export;
 using FhirCare.FhirFacade.Guide;
+using FhirCare.FhirFacade.Limits;
 using FhirCare.FhirFacade.Measures;
 using FhirCare.FhirFacade.Rest;
 using FhirCare.FhirFacade.Rest.Interactions;
@@ -89,6 +91,10 @@ public static class Hosting
         services.AddSingleton<MemberRecords>();
         services.AddSingleton<MemberEvaluation>();
         services.AddSingleton<MeasureOperations>();
+        services.AddAudit(config);
+        services.AddFhirRateLimits(config);
+        services.AddBrowserAccess(config);
+        builder.Logging.AddLogHygiene();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
@@ -99,6 +105,10 @@ public static class Hosting
 
     public static void UseFhirCare(this WebApplication app)
     {
+        app.UseBrowserAccess();
+        app.UseSecurityHeaders();
+        app.UseAudit();
+        app.UseFhirRateLimits();
         app.UseFhirErrors();
         app.UseSwagger();
         app.UseSwaggerUI();

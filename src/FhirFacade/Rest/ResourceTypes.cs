@@ -17,6 +17,21 @@ public static partial class ResourceTypes
             ? type
             : throw FhirException.Of(404, OperationOutcome.IssueType.NotSupported, $"'{type}' is not a resource type this server serves");
 
+    /// <summary>
+    /// Types the API only reads: AuditEvents are written by the server itself (Audit/), so no client can make, change
+    /// or remove the record of what it did.
+    /// </summary>
+    public static readonly FrozenSet<string> ReadOnly = FrozenSet.ToFrozenSet(["AuditEvent"], StringComparer.Ordinal);
+
+    /// <summary>A served type that clients may write; 405 for the read-only ones.</summary>
+    public static string RequireWritable(string type, string? expression = null)
+    {
+        Require(type);
+        return ReadOnly.Contains(type)
+            ? throw FhirException.Of(405, OperationOutcome.IssueType.Forbidden, $"{type} resources are read-only: the server records them itself", expression)
+            : type;
+    }
+
     public static string RequireId(string id) =>
         IdPattern().IsMatch(id)
             ? id

@@ -25,6 +25,7 @@ public static class BatchTransaction
             _ => throw FhirException.BadRequest($"POST [base] takes a Bundle of type batch or transaction, not {bundle.TypeElement?.JsonValue ?? "none"}", "Bundle.type",
                 bundle.Type is null ? OperationOutcome.IssueType.Required : OperationOutcome.IssueType.Invalid),
         };
+        Audit.AuditFacts.Note(context, isTransaction ? "transaction" : "batch");
         if (bundle.Entry.Count > limits.MaxBundleEntries)
             throw FhirException.Of(413, OperationOutcome.IssueType.TooCostly,
                 $"The Bundle has {bundle.Entry.Count} entries; at most {limits.MaxBundleEntries} are accepted", "Bundle.entry");

@@ -18,6 +18,13 @@ public sealed record FhirOperation(string Name, string Definition, params string
 public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRegistry registry, Compartments compartments, IHostEnvironment environment,
     ConformanceResources conformance, IConfiguration configuration)
 {
+    /// <summary>What clients may not do to a read-only type (ResourceTypes.ReadOnly).</summary>
+    private static readonly CapabilityStatement.TypeRestfulInteraction[] Writes =
+    [
+        CapabilityStatement.TypeRestfulInteraction.Create, CapabilityStatement.TypeRestfulInteraction.Update,
+        CapabilityStatement.TypeRestfulInteraction.Patch, CapabilityStatement.TypeRestfulInteraction.Delete,
+    ];
+
     private readonly Lazy<CapabilityStatement> _statement = new(() => Build(endpoints, registry, compartments, environment, conformance, StoreNote(configuration)));
 
     /// <summary>What the configured store does not do that the rest of the statement would otherwise suggest.</summary>
@@ -75,19 +82,20 @@ public sealed class Capabilities(EndpointDataSource endpoints, SearchParameterRe
         foreach (var type in ResourceTypes.Served.Order(StringComparer.Ordinal))
         {
             var parameters = registry.For(type).OrderBy(p => p.Code, StringComparer.Ordinal).ToList();
+            var interactions = ResourceTypes.ReadOnly.Contains(type) ? typeLevel.Where(i => !Writes.Contains(i)).ToList() : typeLevel;
             rest.Resource.Add(new CapabilityStatement.ResourceComponent
             {
                 Type = type,
                 Profile = ModelInfo.CanonicalUriForFhirCoreType(type).Value,
                 SupportedProfile = profiles[type].Order(StringComparer.Ordinal).ToList(),
-                Interaction = typeLevel.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
+                Interaction = interactions.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
                 Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
                 ReadHistory = true,
-                UpdateCreate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
-                ConditionalCreate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Create),
+                UpdateCreate = interactions.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
+                ConditionalCreate = interactions.Contains(CapabilityStatement.TypeRestfulInteraction.Create),
                 ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
-                ConditionalUpdate = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
-                ConditionalDelete = typeLevel.Contains(CapabilityStatement.TypeRestfulInteraction.Delete)
+                ConditionalUpdate = interactions.Contains(CapabilityStatement.TypeRestfulInteraction.Update),
+                ConditionalDelete = interactions.Contains(CapabilityStatement.TypeRestfulInteraction.Delete)
                     ? CapabilityStatement.ConditionalDeleteStatus.Single
                     : CapabilityStatement.ConditionalDeleteStatus.NotSupported,
                 ReferencePolicy = [CapabilityStatement.ReferenceHandlingPolicy.Literal, CapabilityStatement.ReferenceHandlingPolicy.Logical],

@@ -10,14 +10,14 @@ public static class Create
     public static async Task HandleAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var ct = context.RequestAborted;
         var resource = await body.ReadResourceAsync(context.Request, ct);
         RequireType(resource, type);
         validator.Check(resource);
 
-        var scope = new WriteScope(store, conditional);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var existing = await MatchAsync(scope, type, context.Request.Headers["If-None-Exist"].ToString(), "If-None-Exist", ct);
         var result = existing is not null ? Found(existing) : Write(scope, writes, resource, NewId());
         await scope.CommitAsync(ct);

@@ -11,18 +11,18 @@ public static class Delete
 {
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, VersionedWrites writes, ConditionalMatch conditional)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
         var ifMatch = WriteResults.IfMatch(context.Request);
-        var scope = new WriteScope(store, conditional);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var current = await ReadAsync(scope, type, id, ifMatch, context.RequestAborted);
         await CommitAsync(context, scope, current is null ? null : Tombstone(scope, writes, current));
     }
 
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, VersionedWrites writes, ConditionalMatch conditional)
     {
-        ResourceTypes.Require(type);
-        var scope = new WriteScope(store, conditional);
+        ResourceTypes.RequireWritable(type);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var match = await MatchAsync(scope, type, context.Request.QueryString.Value ?? "", "url", context.RequestAborted);
         await CommitAsync(context, scope, match is null ? null : Tombstone(scope, writes, match));
     }

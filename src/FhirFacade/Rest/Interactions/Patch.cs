@@ -14,7 +14,7 @@ public static class Patch
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
         var request = context.Request;
         var ct = context.RequestAborted;
@@ -25,7 +25,7 @@ public static class Patch
         var bytes = await body.ReadBytesAsync(request, ct);
         var patch = isJsonPatch ? PatchDocument.Json(bytes) : PatchDocument.FhirPath(ResourceBody.Parse(bytes, format));
 
-        var scope = new WriteScope(store, conditional);
+        var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
         var result = await ApplyAsync(scope, writes, type, id, patch, ifMatch, ct, r => validator.Check(r, patched: true));
         try
         {

@@ -13,7 +13,7 @@ public static class Update
     public static async Task HandleAsync(HttpContext context, string type, string id, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResourceTypes.RequireId(id);
         ResponseShape.From(context.Request); // a refused Accept/_format must refuse before anything is written
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
@@ -25,7 +25,7 @@ public static class Update
     public static async Task HandleConditionalAsync(HttpContext context, string type, IFhirStore store, ResourceBody body,
         VersionedWrites writes, ConditionalMatch conditional, BaseUrl baseUrl, ResourceValidator validator)
     {
-        ResourceTypes.Require(type);
+        ResourceTypes.RequireWritable(type);
         ResponseShape.From(context.Request);
         var resource = await body.ReadResourceAsync(context.Request, context.RequestAborted);
         Create.RequireType(resource, type);
@@ -83,7 +83,7 @@ public static class Update
         var ct = context.RequestAborted;
         for (int attempt = 0; ; attempt++)
         {
-            var scope = new WriteScope(store, conditional);
+            var scope = new WriteScope(store, conditional, Audit.WriteProvenance.Of(context));
             var result = await WriteAsync(scope, writes, resource, id, ifMatch, ct);
             try
             {

@@ -12,7 +12,8 @@ public sealed record InteractionResult(int Status, StoredResource? Resource, str
 /// interaction's, or every entry of a transaction Bundle. Reads and conditional matches see the writes (and the
 /// identities claimed) by earlier entries as well as the store.
 /// </summary>
-public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
+/// <param name="provenance">The Provenance the request's writes get, committed with them (Audit/WriteProvenance).</param>
+public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional, Audit.WriteProvenance? provenance = null)
 {
     private sealed record Pending(string Type, string Id, Lazy<IReadOnlyList<IndexValue>> Index, bool Deleted, StoredResource? Stored);
 
@@ -64,5 +65,7 @@ public sealed class WriteScope(IFhirStore store, ConditionalMatch conditional)
         return matches;
     }
 
-    public Task CommitAsync(CancellationToken ct) => _writes.Count == 0 ? Task.CompletedTask : store.CommitAsync(_writes, ct);
+    public Task CommitAsync(CancellationToken ct) =>
+        _writes.Count == 0 ? Task.CompletedTask
+        : store.CommitAsync(provenance is null ? _writes : [.. _writes, .. provenance.For(_writes)], ct);
 }

@@ -21,7 +21,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
     public async Task<IReadOnlyList<EntryResponse>> TransactionAsync(HttpContext context, IReadOnlyList<EntryRequest> entries)
     {
         var ct = context.RequestAborted;
-        var run = new Run(this, entries, batch: false) { Scope = NewScope() };
+        var run = new Run(this, entries, batch: false) { Scope = NewScope(context) };
         var ordered = entries.OrderBy(e => e.Rank).ToList(); // stable: entries of one rank keep their order
         var writesInOrder = ordered.Where(e => e.IsWrite).ToList();
         foreach (var e in ordered.Where(e => !e.IsWrite))
@@ -55,7 +55,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
                 responses[e.Index] = await ReadAsync(context, e);
                 continue;
             }
-            run.Scope = NewScope();
+            run.Scope = NewScope(context);
             try
             {
                 await Located(e, () => run.ResolveAsync(e, ct));
@@ -84,7 +84,7 @@ public sealed partial class BundleProcessor(IFhirStore store, ConditionalMatch c
 
     public static string StatusText(int status) => $"{status} {ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
 
-    private WriteScope NewScope() => new(store, conditional);
+    private WriteScope NewScope(HttpContext context) => new(store, conditional, Audit.WriteProvenance.Of(context));
 
     private static async Task<EntryResponse> ReadAsync(HttpContext context, EntryRequest e)
     {

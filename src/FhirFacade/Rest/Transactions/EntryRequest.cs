@@ -54,6 +54,7 @@ public sealed record EntryRequest(
         if (path.Length == 0) throw FhirException.BadRequest(Url("a resource type"), $"{at}.request.url");
         if (!ResourceTypes.Served.Contains(path[0]))
             throw FhirException.BadRequest($"'{path[0]}' is not a resource type this server serves", $"{at}.request.url", OperationOutcome.IssueType.NotSupported);
+        ResourceTypes.RequireWritable(path[0], $"{at}.request.url");
         var shapeOk = method switch
         {
             Bundle.HTTPVerb.POST => path.Length == 1 && query.Length == 0,
