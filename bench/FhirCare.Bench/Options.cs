@@ -15,6 +15,7 @@ sealed class Options
           --server-arg ARG     an argument for the started server, repeatable (e.g. --server-arg=--Audit:Enabled=false)
           --url URL            use a running server instead of starting one
           --seed-count N       Patients created before read/update (default 2000)
+          --validation-mode M  the started server's Validation:Mode: off, core or profiles (default: the server's, profiles)
           --cosmos             run the started server on the Cosmos DB store, against the npm emulator the bench
                                starts from tests/cosmos-emulator (run `npm ci` there once); regressions only
         load and search:
@@ -50,6 +51,9 @@ sealed class Options
     public int Members => _members ?? (int)Math.Max(1, Resources / 20);
     public int Seed { get; private set; } = 1;
     public string? DataDir { get; private set; }
+
+    /// <summary>--validation-mode off|core|profiles: the started server's Validation:Mode (default: the server's own, profiles).</summary>
+    public string? ValidationMode { get; private set; }
     public int LoadClients { get; private set; } = 32;
     public string[] Searches { get; private set; } = SearchQueries.Names;
     public bool Loaded { get; private set; }
@@ -127,6 +131,9 @@ sealed class Options
                     break;
                 case "--bundles":
                     options.Bundles = Directory.Exists(value) ? value : throw new ArgumentException($"--bundles '{value}' is not a folder.");
+                    break;
+                case "--validation-mode":
+                    options.ValidationMode = value is "off" or "core" or "profiles" ? value : throw new ArgumentException($"--validation-mode must be off, core or profiles, not '{value}'");
                     break;
                 case "--data-dir":
                     options.DataDir = value;

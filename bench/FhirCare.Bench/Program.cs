@@ -46,13 +46,15 @@ try
         }
         Console.WriteLine($"Starting {dll} ...");
         if (options.Cosmos) cosmos = await CosmosEmulatorProcess.StartAsync();
-        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir, [.. cosmos?.ServerArguments() ?? [], .. options.ServerArgs]);
+        server = await ServerProcess.StartAsync(dll, TimeSpan.FromSeconds(60), options.DataDir,
+            [.. cosmos?.ServerArguments() ?? [], .. options.ServerArgs, .. options.ValidationMode is { } mode ? [$"--Validation:Mode={mode}"] : Array.Empty<string>()]);
         memory = new MemorySampler(server.ProcessId);
         baseUri = server.BaseUri;
         var storage = options.Cosmos ? "Cosmos DB store on the npm emulator (tests/cosmos-emulator)"
             : options.DataDir is null ? "SQLite in a temp dir" : $"SQLite at `{options.DataDir}/bench.db`, kept";
         serverDescription = $"`{Path.GetFileName(dll)}` started by the bench on {baseUri} (Production, {storage}"
-            + (options.ServerArgs.Count > 0 ? $", {string.Join(' ', options.ServerArgs)})" : ")");
+            + (options.ServerArgs.Count > 0 ? $", {string.Join(' ', options.ServerArgs)}" : "")
+            + (options.ValidationMode is { } m ? $", Validation:Mode={m})" : ")");
     }
 
     Console.WriteLine($"Target {baseUri}, {options.Clients} clients, warm-up {options.Warmup.TotalSeconds:0} s, duration {options.Duration.TotalSeconds:0} s");

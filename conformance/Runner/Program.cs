@@ -5,7 +5,7 @@ namespace FhirCare.Conformance;
 
 // The conformance kit's command line (see conformance/README.md):
 //   run      --base URL [--scripts PATH]... [--out DIR] [--var name=value]... [--filter TEXT] [--all] [--parallel N]
-//   generate --base URL [--examples DIR] [--out DIR]
+//   generate --base URL [--examples DIR]... [--out DIR]
 // Exit codes: 0 every TestScript that ran passed; 1 a TestScript failed; 2 bad usage or no FHIR server at --base.
 
 /// <summary>The command line (a named class, not top-level statements, so tests can reference both this and the server).</summary>
@@ -59,7 +59,8 @@ public static class Cli
     {
         if (options.Single("base") is not { } baseUrl) return Usage("--base is required (the generator reads the server's CapabilityStatement)");
         var kit = KitFolder.Find();
-        var examples = options.Single("examples") ?? Path.Combine(kit, "..", "tests", "FhirFacade.Tests", "Fixtures", "spec-examples");
+        var examples = options.Many("examples") is { Count: > 0 } given ? given
+            : [Path.Combine(kit, "..", "tests", "FhirFacade.Tests", "Fixtures", "spec-examples"), Path.Combine(kit, "..", "profiles", "examples")];
         var output = options.Single("out") ?? Path.Combine(kit, "scripts", "generated");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var server = new FhirHttp(http, new Uri(baseUrl));
@@ -68,7 +69,8 @@ public static class Cli
         var knownFailures = File.Exists(Path.Combine(kit, "known-failures.txt"))
             ? File.ReadLines(Path.Combine(kit, "known-failures.txt")).Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0).ToHashSet()
             : [];
-        var summary = ScriptGenerator.Generate(statement, served, examples, output, knownFailures);
+        var validation = new FixtureValidation(server, new ServerClaims(statement));
+        var summary = ScriptGenerator.Generate(statement, served, examples, output, knownFailures, validation.Problems);
         Console.WriteLine(summary);
         return 0;
     }
@@ -78,7 +80,7 @@ public static class Cli
         Console.Error.WriteLine($"""
             {problem}
             usage: FhirCare.Conformance run --base URL [--scripts PATH]... [--out DIR] [--var name=value]... [--filter TEXT] [--all] [--parallel N]
-                   FhirCare.Conformance generate --base URL [--examples DIR] [--out DIR]
+                   FhirCare.Conformance generate --base URL [--examples DIR]... [--out DIR]
             """);
         return 2;
     }

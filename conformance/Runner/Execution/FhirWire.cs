@@ -47,6 +47,10 @@ public static class FhirWire
             if (text[0] == '<') return ParseXml(text);
             if (text[0] == '{') return ParseJson(text);
         }
+        catch (DeserializationFailedException) when (text[0] == '{' && !HasResourceType(text))
+        {
+            return PlainJson(text);
+        }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource partial)
         {
             return partial;
@@ -55,6 +59,36 @@ public static class FhirWire
         {
         }
         return null;
+    }
+
+    /// <summary>The name a JSON body that is not a FHIR resource gets (the resource assert sees it; expressions start below it).</summary>
+    public const string PlainJsonType = "Json";
+
+    private static readonly FhirJsonDeserializer Ostrich = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
+
+    /// <summary>
+    /// A JSON object that is not a FHIR resource (the Bulk Data completion manifest) as the SDK's dynamic resource, so
+    /// FHIRPath asserts and variables reach into it (<c>output.where(type='Patient').url</c>).
+    /// </summary>
+    private static Resource? PlainJson(string text)
+    {
+        try
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(text) as System.Text.Json.Nodes.JsonObject;
+            if (node is null) return null;
+            node.Insert(0, "resourceType", PlainJsonType);
+            return Ostrich.DeserializeResource(node.ToJsonString());
+        }
+        catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static bool HasResourceType(string json)
+    {
+        try { return System.Text.Json.Nodes.JsonNode.Parse(json) is System.Text.Json.Nodes.JsonObject o && o.ContainsKey("resourceType"); }
+        catch (System.Text.Json.JsonException) { return true; }
     }
 
     /// <summary>A fixture file: JSON or XML by its first character.</summary>

@@ -19,8 +19,78 @@ public static class MinimalResources
         var clr = ModelInfo.GetTypeForFhirType(type) ?? throw new ArgumentException($"'{type}' is not an R4 resource type");
         var resource = (Resource)Fill((Base)Activator.CreateInstance(clr)!, 0);
         resource.Id = id;
+        if (Completions.TryGetValue(type, out var complete)) complete(resource);
         return resource;
     }
+
+    private static CodeableConcept Concept(string system, string code) => new(system, code);
+    private static ResourceReference Display => new() { Display = Text };
+
+    /// <summary>
+    /// What the mandatory elements alone leave invalid: each type's invariants (key in the comment) and codes of
+    /// required bindings on CodeableConcepts, which the model cannot tell. A generator run stops on a minimal resource
+    /// the server's $validate refuses, so a missing completion shows up there.
+    /// </summary>
+    private static readonly Dictionary<string, Action<Resource>> Completions = new()
+    {
+        ["AdverseEvent"] = r => ((AdverseEvent)r).Severity = Concept("http://terminology.hl7.org/CodeSystem/adverse-event-severity", "mild"),
+        ["AllergyIntolerance"] = r =>
+        {
+            var a = (AllergyIntolerance)r;
+            a.ClinicalStatus = Concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"); // ait-1
+            a.VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed");
+        },
+        ["Appointment"] = r =>
+        {
+            var a = (Appointment)r;
+            a.Participant[0].Actor = Display; // app-1
+            (a.Start, a.End) = (new DateTimeOffset(2021, 3, 4, 5, 6, 7, TimeSpan.Zero), new DateTimeOffset(2021, 3, 4, 6, 6, 7, TimeSpan.Zero)); // app-2: both or neither
+        },
+        ["AppointmentResponse"] = r => ((AppointmentResponse)r).Actor = Display, // apr-1
+        ["Bundle"] = r => ((Bundle)r).Type = Bundle.BundleType.Collection, // bdl-9, bdl-10 are for documents
+        ["CapabilityStatement"] = r =>
+        {
+            var c = (CapabilityStatement)r;
+            c.Kind = CapabilityStatementKind.Capability; // cpb-14..16: an instance needs implementation, a capability software
+            c.Software = new CapabilityStatement.SoftwareComponent { Name = Text };
+            c.Description = Text; // cpb-2
+            c.Rest = [new CapabilityStatement.RestComponent { Mode = CapabilityStatement.RestfulCapabilityMode.Server }]; // cpb-1
+            c.Rest[0].Resource.Add(new CapabilityStatement.ResourceComponent { Type = "Patient" });
+        },
+        ["Consent"] = r => ((Consent)r).PolicyRule = Concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"), // ppc-1
+        ["DetectedIssue"] = r => ((DetectedIssue)r).Status = ObservationStatus.Final, // final: in R4's binding and in the (R5) one our definitions carry
+        ["EventDefinition"] = r => ((EventDefinition)r).Trigger[0].Name = Text, // trd-3: a named event has a name
+        ["ImmunizationRecommendation"] = r => ((ImmunizationRecommendation)r).Recommendation[0].VaccineCode = [new CodeableConcept { Text = Text }], // imr-1
+        ["InsurancePlan"] = r => ((InsurancePlan)r).Name = Text, // ipn-1
+        ["Linkage"] = r => ((Linkage)r).Item.Add(new Linkage.ItemComponent { Type = Linkage.LinkageType.Alternate, Resource = Display }), // lnk-1
+        ["MolecularSequence"] = r => ((MolecularSequence)r).ReferenceSeq = new MolecularSequence.ReferenceSeqComponent
+        {
+            Chromosome = Concept("http://terminology.hl7.org/CodeSystem/chromosome-human", "1"), GenomeBuild = "GRCh38", // msq-5: both or neither
+            // msq-6: genomeBuild is the one reference (not also an id, pointer or string)
+        },
+        ["Organization"] = r => ((Organization)r).Name = Text, // org-1
+        ["Questionnaire"] = r => ((Questionnaire)r).Item = [new Questionnaire.ItemComponent { LinkId = "kit", Type = Questionnaire.QuestionnaireItemType.String, Text = Text }], // que-1: a group needs items
+        ["RequestGroup"] = r => ((RequestGroup)r).Action = [new RequestGroup.ActionComponent { Title = Text, Resource = Display }], // rqg-1
+        ["StructureDefinition"] = r =>
+        {
+            var sd = (StructureDefinition)r;
+            sd.Type = "Basic";
+            sd.Kind = StructureDefinition.StructureDefinitionKind.Resource;
+            sd.BaseDefinition = "http://hl7.org/fhir/StructureDefinition/Basic";
+            sd.Derivation = StructureDefinition.TypeDerivationRule.Constraint;
+            sd.Differential = new StructureDefinition.DifferentialComponent { Element = [new ElementDefinition("Basic") { ElementId = "Basic" }] }; // sdf-6
+        },
+        ["ValueSet"] = r => ((ValueSet)r).Compose = new ValueSet.ComposeComponent
+        {
+            Include = [new ValueSet.ConceptSetComponent { System = Url, Concept = [new ValueSet.ConceptReferenceComponent { Code = "kit-code" }] }], // vsd-10 on a planted expansion
+        },
+        ["TerminologyCapabilities"] = r =>
+        {
+            var t = (TerminologyCapabilities)r;
+            t.Kind = CapabilityStatementKind.Requirements; // tcp-3..5
+            t.Description = Text; // tcp-2
+        },
+    };
 
     /// <summary>Gives an element its mandatory children (used for elements the search planting creates, too).</summary>
     internal static Base Fill(Base instance, int depth = 0)

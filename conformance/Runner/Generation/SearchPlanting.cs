@@ -200,7 +200,7 @@ public static partial class SearchPlanting
             nameof(Coding) => new Coding(Kit, "kit-code", "Kit code"),
             nameof(Identifier) => new Identifier(Kit, "kit-identifier"),
             nameof(HumanName) => new HumanName { Family = "Kitfamily", Given = ["Kitgiven"], Text = "Kitgiven Kitfamily" },
-            nameof(Address) => new Address { Line = ["1 Kit Street"], City = "Kitcity", District = "Kitdistrict", State = "KS", PostalCode = "12345", Country = "Kitland", Use = Address.AddressUse.Home },
+            nameof(Address) => new Address { Line = ["1 Kit Street"], City = "Kitcity", District = "Kitdistrict", State = "KS", PostalCode = "12345", Country = "Kitland", Use = Address.AddressUse.Work },
             nameof(ContactPoint) => new ContactPoint(ContactPoint.ContactPointSystem.Phone, ContactPoint.ContactPointUse.Work, "555-0100"),
             nameof(Quantity) or nameof(Age) or nameof(Duration) or nameof(Distance) => Quantity(type),
             nameof(Money) => new Money { Value = 7m, Currency = Money.Currencies.USD },

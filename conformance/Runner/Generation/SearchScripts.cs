@@ -15,7 +15,8 @@ public static class SearchScripts
 {
     public static (TestScript Script, IReadOnlyList<Coverage> Coverage, IReadOnlyList<(string File, Resource Resource)> Planted) For(
         CapabilityStatement.ResourceComponent claimed, IReadOnlyList<(string File, Resource Resource)> examples,
-        SearchDefinitions definitions, IReadOnlySet<string> knownFailures, Func<int, (string File, Resource Resource)> synthetic)
+        SearchDefinitions definitions, IReadOnlySet<string> knownFailures, Func<int, (string File, Resource Resource)> synthetic,
+        Func<Resource, IReadOnlyList<string>> problems)
     {
         var fixtures = examples.ToList();
         var planted = new List<int>();
@@ -45,7 +46,7 @@ public static class SearchScripts
             }
             var (index, probe, reason) = Probe(type, parameter, examples, definitions);
             if (probe is null && definitions.Find(type, parameter) is { Type: not SearchParamType.Special } definition)
-                (index, probe, reason) = Plant(definition, fixtures, planted, synthetic, reason);
+                (index, probe, reason) = Plant(definition, fixtures, planted, synthetic, reason, problems);
             if (probe is null)
             {
                 coverage.Add(new(type, code, paramType, null, null, null, reason));
@@ -67,29 +68,40 @@ public static class SearchScripts
         return (script, coverage, planted.Select(i => fixtures[i]).ToList());
     }
 
-    /// <summary>Puts a value into a kit fixture (a new one when the existing ones have no room for it) and probes it like an example.</summary>
+    /// <summary>
+    /// Puts a value into a kit fixture (a new one when the existing ones have no room for it) and probes it like an
+    /// example. A planting the server's $validate refuses (a reference target the element does not allow, a code
+    /// outside a required binding, a broken invariant) is undone, and the next target type or fixture is tried.
+    /// </summary>
     private static (int, SearchProbe?, string) Plant(SearchDefinition definition, List<(string File, Resource Resource)> fixtures, List<int> planted,
-        Func<int, (string File, Resource Resource)> synthetic, string reason)
+        Func<int, (string File, Resource Resource)> synthetic, string reason, Func<Resource, IReadOnlyList<string>> problems)
     {
+        IReadOnlyList<string> refused = [];
         foreach (var index in planted.Append(-1))
         {
             var (file, resource) = index >= 0 ? fixtures[index] : synthetic(planted.Count + 1);
-            var candidate = (Resource)resource.DeepCopy();
             var targets = ModelInfo.SearchParameters.FirstOrDefault(s => s.Resource == resource.TypeName && s.Code == definition.Code)?.Target?.Select(t => t.ToString()).ToList() ?? [];
-            var ok = definition.Type == SearchParamType.Composite
-                ? SearchPlanting.TryPlantComposite(candidate, definition, mayReplace: index < 0)
-                : SearchPlanting.TryPlant(candidate, definition.Type, definition.Expression, targets, mayReplace: index < 0);
-            if (!ok || ProbeOne(definition, candidate) is not { } probe) continue;
-            if (index >= 0)
+            foreach (var target in targets.Count > 0 ? targets.Select(t => (string?)t) : [null])
             {
-                fixtures[index] = (file, candidate);
-                return (index, probe, "");
+                var candidate = (Resource)resource.DeepCopy();
+                var ok = definition.Type == SearchParamType.Composite
+                    ? SearchPlanting.TryPlantComposite(candidate, definition, mayReplace: index < 0)
+                    : SearchPlanting.TryPlant(candidate, definition.Type, definition.Expression, target is null ? [] : [target], mayReplace: index < 0);
+                if (!ok || ProbeOne(definition, candidate) is not { } probe) continue;
+                if (problems(candidate) is { Count: > 0 } found) { refused = found; continue; }
+                if (index >= 0)
+                {
+                    fixtures[index] = (file, candidate);
+                    return (index, probe, "");
+                }
+                fixtures.Add((file, candidate));
+                planted.Add(fixtures.Count - 1);
+                return (fixtures.Count - 1, probe, "");
             }
-            fixtures.Add((file, candidate));
-            planted.Add(fixtures.Count - 1);
-            return (fixtures.Count - 1, probe, "");
         }
-        return (-1, null, reason + "; and no value could be put along its expression " + $"'{definition.Expression}'");
+        return (-1, null, refused.Count > 0
+            ? $"{reason}; a value put along '{definition.Expression}' makes the fixture invalid on the server ({refused[0]})"
+            : reason + "; and no value could be put along its expression " + $"'{definition.Expression}'");
     }
 
     private static SearchProbe? ProbeOne(SearchDefinition definition, Resource resource)

@@ -35,6 +35,7 @@ public sealed partial class StructureValidator(Definitions definitions, Invarian
             {
                 if (!TypeAllowed(value, definition, path)) return;
                 FixedAndPattern(value, definition, path);
+                if (definition.MaxLength is { } maxLength) MaxLength(value, maxLength, definition, path);
                 if (definition.Binding is { ValueSet: { Length: > 0 } } binding) Binding(value, binding, path);
                 if (value is ResourceReference reference) ReferenceTarget(reference, definition, path);
             }
@@ -49,7 +50,10 @@ public sealed partial class StructureValidator(Definitions definitions, Invarian
         {
             if (value is Resource resource)
             {
-                if (v._definitions.CoreType(resource.TypeName) is { } resourceTree)
+                // A profile the element names for its resource (Bundle.entry.resource in a profiled Bundle), else the core type.
+                var profiled = definition.Type.SelectMany(t => t.Profile).Select(p => v._definitions.Tree(p))
+                    .FirstOrDefault(t => t?.Definition.Type == resource.TypeName);
+                if ((profiled ?? v._definitions.CoreType(resource.TypeName)) is { } resourceTree)
                     Element(resource, node, resourceTree.Root, path, isTypeRoot: true);
                 return;
             }
@@ -134,29 +138,91 @@ public sealed partial class StructureValidator(Definitions definitions, Invarian
                 issues.Error(IssueType.Structure, path + "." + extra, $"{extra} is not allowed here");
         }
 
-        /// <summary>Assigns each item to the slice it matches (null: none), checking slice cardinality and closed slicing.</summary>
+        /// <summary>
+        /// Assigns each item to the slice it matches (null: none), then checks the slicing's rules
+        /// (profiling.html#slicing): slice cardinality, closed (every item in a slice), openAtEnd (items in no slice
+        /// come after all sliced ones) and ordered (sliced items in the order the slices are defined).
+        /// </summary>
         private ElementNode?[] Assign(ElementGroup group, List<Base> items, string path, bool isList)
         {
             var assigned = new ElementNode?[items.Count];
             var slicing = group.Element.Definition.Slicing;
             if (group.Slices.Count == 0 || slicing is null) return assigned;
+            var context = new SliceContext(v._definitions, root, Conforms);
             var counts = new int[group.Slices.Count];
+            var sliceOf = new int[items.Count];
+            var unknown = 0;
+            string At(int i) => isList ? $"{path}[{i}]" : path;
             for (int i = 0; i < items.Count; i++)
             {
-                for (int s = 0; s < group.Slices.Count; s++)
+                sliceOf[i] = -1;
+                var undetermined = false;
+                for (int s = 0; s < group.Slices.Count && sliceOf[i] < 0; s++)
                 {
-                    if (!Slicing.Matches(items[i], group.Slices[s], slicing, v._definitions)) continue;
+                    var match = Slicing.Matches(items[i], group.Slices[s], slicing, context);
+                    if (match == SliceMatch.Unknown) undetermined = true;
+                    if (match != SliceMatch.Yes) continue;
+                    sliceOf[i] = s;
                     assigned[i] = group.Slices[s];
                     counts[s]++;
-                    break;
                 }
-                if (assigned[i] is null && slicing.Rules == ElementDefinition.SlicingRules.Closed)
-                    issues.Error(IssueType.Structure, isList ? $"{path}[{i}]" : path,
+                if (sliceOf[i] >= 0) continue;
+                if (undetermined)
+                {
+                    // A discriminator needs a reference this validation cannot follow: the item's slice stays unknown.
+                    sliceOf[i] = -2;
+                    unknown++;
+                    issues.Information(IssueType.Informational, At(i),
+                        $"Which slice of {group.Element.Definition.Path} this {group.Element.Name} belongs to could not be determined: a discriminator needs a reference that cannot be resolved here");
+                    continue;
+                }
+                if (slicing.Rules == ElementDefinition.SlicingRules.Closed)
+                    issues.Error(IssueType.Structure, At(i),
                         $"This {group.Element.Name} matches none of the slices of {group.Element.Definition.Path}, and the slicing is closed");
             }
+            SliceOrder(group, slicing, sliceOf, At);
             for (int s = 0; s < group.Slices.Count; s++)
-                Cardinality(group.Slices[s].Definition, counts[s], path, $"{group.Element.Name}:{group.Slices[s].Definition.SliceName}");
+            {
+                var name = $"{group.Element.Name}:{group.Slices[s].Definition.SliceName}";
+                // Items whose slice is unknown may fill a slice: too few is then only a warning.
+                if (unknown > 0 && counts[s] < (group.Slices[s].Definition.Min ?? 0))
+                    issues.Warning(IssueType.Required, path, $"{name}: minimum required = {group.Slices[s].Definition.Min}, but only found {counts[s]} for certain ({unknown} could not be assigned to a slice)");
+                else
+                    Cardinality(group.Slices[s].Definition, counts[s], path, name);
+            }
             return assigned;
+        }
+
+        /// <summary>ordered: each sliced item comes no earlier than the items of earlier slices; openAtEnd: unsliced items come last.</summary>
+        private void SliceOrder(ElementGroup group, ElementDefinition.SlicingComponent slicing, int[] sliceOf, Func<int, string> at)
+        {
+            var ordered = slicing.Ordered == true;
+            var openAtEnd = slicing.Rules == ElementDefinition.SlicingRules.OpenAtEnd;
+            if (!ordered && !openAtEnd) return;
+            int latest = -1, firstUnsliced = -1;
+            for (int i = 0; i < sliceOf.Length; i++)
+            {
+                var s = sliceOf[i];
+                if (s == -1) { if (firstUnsliced < 0) firstUnsliced = i; continue; }
+                if (s < 0) continue;
+                if (openAtEnd && firstUnsliced >= 0)
+                    issues.Error(IssueType.Structure, at(i),
+                        $"This {group.Element.Name} is in slice {group.Slices[s].Definition.SliceName} but comes after {at(firstUnsliced)}, which is in no slice; the slicing of {group.Element.Definition.Path} is openAtEnd (unsliced items must come last)");
+                if (ordered && s < latest)
+                    issues.Error(IssueType.Structure, at(i),
+                        $"This {group.Element.Name} is in slice {group.Slices[s].Definition.SliceName} but comes after an item of slice {group.Slices[latest].Definition.SliceName}; the slicing of {group.Element.Definition.Path} is ordered ({string.Join(", ", group.Slices.Select(x => x.Definition.SliceName))})");
+                latest = Math.Max(latest, s);
+            }
+        }
+
+        /// <summary>Whether an element conforms to a profile (profile discriminators): a validation of its own, errors only.</summary>
+        private bool Conforms(Base item, string profile)
+        {
+            if (v._definitions.Tree(profile) is not { } tree) return false;
+            var probe = new ValidationIssues();
+            var walk = new Walk(v, probe, item as Resource ?? root);
+            walk.Element(item, () => item.ToPocoNode(), tree.Root, item is Resource r ? r.TypeName : item.TypeName, isTypeRoot: true);
+            return !probe.HasErrors;
         }
 
         private void ReportMissingSlices(ElementGroup group, string path)
@@ -193,6 +259,15 @@ public sealed partial class StructureValidator(Definitions definitions, Invarian
                 issues.Error(IssueType.Value, path, $"Value must be exactly {Slicing.Show(fixedValue)} (fixed in {definition.Path})");
             if (definition.Pattern is { } pattern && !Slicing.SameValue(value, pattern, exact: false))
                 issues.Error(IssueType.Value, path, $"Value must match the pattern {Slicing.Show(pattern)} (from {definition.Path})");
+        }
+
+        /// <summary>maxLength (elementdefinition-definitions.html#ElementDefinition.maxLength): counted in characters.</summary>
+        private void MaxLength(Base value, int maxLength, ElementDefinition definition, string path)
+        {
+            if (value is not PrimitiveType { ObjectValue: string text }) return;
+            var length = new System.Globalization.StringInfo(text).LengthInTextElements;
+            if (length > maxLength)
+                issues.Error(IssueType.TooLong, path, $"{definition.Path}: at most {maxLength} characters allowed, but this value has {length}");
         }
 
         private void Binding(Base value, ElementDefinition.ElementDefinitionBindingComponent binding, string path)

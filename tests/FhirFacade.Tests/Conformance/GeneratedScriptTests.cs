@@ -11,8 +11,7 @@ public sealed class GeneratedScriptTests
     [Fact]
     public async Task Generated_search_scripts_fail_when_the_server_does_not_index()
     {
-        // Validation off as for the whole kit (ConformanceKitTests): generated fixtures carry planted values, not profile-valid ones.
-        using var server = FhirServer.With(new Dictionary<string, string?> { ["Search:IndexOnWrite"] = "false", ["Validation:Mode"] = "off" });
+        using var server = FhirServer.With(new Dictionary<string, string?> { ["Search:IndexOnWrite"] = "false" });
         var script = LoadedScript.Load(Path.Combine(KitFolder.Find(), "scripts", "generated", "search", "search-Patient.json"));
         var http = new FhirHttp(server.Http(), server.BaseAddress);
         var runner = new ScriptRunner(http, new ServerClaims(await Kit.CapabilitiesAsync(http, CancellationToken.None)));
