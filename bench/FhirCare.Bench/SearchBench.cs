@@ -144,7 +144,7 @@ static class SearchBench
             return 2;
         }
         var dll = options.ServerDll ?? Path.Combine(Options.FindRepoRoot(), "src", "FhirFacade", "bin", "Release", "net10.0", "FhirCare.FhirFacade.dll");
-        using var unindexed = await ServerProcess.StartAsync(Path.GetFullPath(dll), TimeSpan.FromSeconds(60), null, "--Search:IndexOnWrite=false");
+        using var unindexed = await ServerProcess.StartAsync(Path.GetFullPath(dll), TimeSpan.FromSeconds(60), null, ["--Search:IndexOnWrite=false", .. options.ServerArgs]);
         var patientBytes = new PatientFactory().Write(1L << 50).Length;
         using var http = LoadRunner.CreateClient(options.Clients);
         var results = new List<(string Name, ScenarioResult Result, double CpuMicroseconds)>();
