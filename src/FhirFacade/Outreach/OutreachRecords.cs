@@ -5,19 +5,16 @@ using FhirCare.FhirFacade.Search;
 using FhirCare.FhirFacade.Search.Expressions;
 using FhirCare.FhirFacade.Storage;
 using Hl7.Fhir.Model;
-using Hl7.Fhir.Serialization;
 
 namespace FhirCare.FhirFacade.Outreach;
 
 /// <summary>
 /// Reads the outreach side of members' records for the trust and scorecard logic, a page of members at a time: one
 /// search per type for the whole page (the OR of the members' references through the parameter below), the types
-/// searched concurrently, then parsed in parallel without validation (stored resources were validated on write).
+/// searched concurrently, then parsed as <see cref="MemberRecords.ParseTrusted"/> does.
 /// </summary>
 public sealed class OutreachRecords(SearchParameterRegistry registry)
 {
-    private static readonly FhirJsonDeserializer Trusted = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
-
     /// <summary>The reference parameter that ties each type to the member (Task is not in the Patient compartment).</summary>
     private static readonly Dictionary<string, string> MemberParameter = new()
     {
@@ -51,12 +48,7 @@ public sealed class OutreachRecords(SearchParameterRegistry registry)
             return matches;
         }));
         var relevant = found.SelectMany(f => f).ToList();
-        var parsed = new Resource[relevant.Count];
-        Parallel.For(0, relevant.Count, new ParallelOptions { CancellationToken = ct }, i =>
-        {
-            var reader = new System.Text.Json.Utf8JsonReader(relevant[i].Json.Span);
-            parsed[i] = Trusted.DeserializeResource(ref reader);
-        });
+        var parsed = MemberRecords.ParseTrusted(relevant, ct);
         for (var i = 0; i < relevant.Count; i++)
             foreach (var patient in RecordFilter.PatientsReferenced(relevant[i]))
                 if (records.TryGetValue(patient, out var list)) list.Add(parsed[i]);
