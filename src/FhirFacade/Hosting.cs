@@ -113,13 +113,13 @@ public static class Hosting
         app.UseBrowserAccess();
         app.UseSecurityHeaders();
         app.UseAudit();
-        app.UseFhirRateLimits();
-        app.UseFhirErrors();
         app.UseSwagger();
         app.UseSwaggerUI();
+        app.UseFhirSecurity(); // before the rate limiter, which partitions by the authenticated client
+        app.UseFhirRateLimits();
+        app.UseFhirErrors();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-        app.UseFhirSecurity();
         app.MapFhir();
         // Build the registry (parses ~1,500 parameter expressions into POCO paths) before the first request, not during it.
         app.Services.GetRequiredService<SearchParameterRegistry>();
